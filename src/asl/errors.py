@@ -1,0 +1,164 @@
+"""Every exception the library raises, in one tree.
+
+    AslError                          root: catch this to catch everything of ours
+    ├── DefinitionError (ValueError)  an invalid definition; holds every Problem
+    ├── ExpressionError               a path, intrinsic call or JSONata text that does not compile
+    ├── ResourceError                 a Task resource the embedding program did not provide
+    └── ExecutionError                an ASL run-time error (what Retry and Catch match on)
+        ├── TaskFailed                a Task callable failed: any error name, any cause
+        ├── RuntimeFailure            States.Runtime: never retried, never caught
+        ├── QueryEvaluationError      States.QueryEvaluationError: a JSONata failure
+        ├── IntrinsicFailure          States.IntrinsicFailure
+        ├── NoChoiceMatched           States.NoChoiceMatched
+        ├── Timeout                   States.Timeout
+        ├── HeartbeatTimeout          States.HeartbeatTimeout
+        ├── DataLimitExceeded         States.DataLimitExceeded
+        ├── ResultPathMatchFailure    States.ResultPathMatchFailure
+        └── ExceedToleratedFailureThreshold
+
+The ASL error name is data (`error`), so a resource may fail with any name it likes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import ClassVar
+
+__all__ = [
+    "AslError",
+    "DataLimitExceeded",
+    "DefinitionError",
+    "ExceedToleratedFailureThreshold",
+    "ExecutionError",
+    "ExpressionError",
+    "HeartbeatTimeout",
+    "IntrinsicFailure",
+    "NoChoiceMatched",
+    "Problem",
+    "QueryEvaluationError",
+    "ResourceError",
+    "ResultPathMatchFailure",
+    "RuntimeFailure",
+    "TaskFailed",
+    "Timeout",
+]
+
+
+class AslError(Exception):
+    """The root of every exception this library raises."""
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One defect of a definition: where it is (a JSON Pointer), a stable code, and a plain message."""
+
+    path: str
+    code: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path or '/'}: {self.message}"
+
+
+class DefinitionError(AslError, ValueError):
+    """The definition is not valid ASL; `problems` lists every defect found, not only the first."""
+
+    def __init__(self, problems: Iterable[Problem]) -> None:
+        self.problems: tuple[Problem, ...] = tuple(problems)
+        count = len(self.problems)
+        lines = "\n".join(f"  {p}" for p in self.problems)
+        super().__init__(f"invalid definition ({count} problem{'s' * (count != 1)}):\n{lines}")
+
+
+class ExpressionError(AslError):
+    """A path, intrinsic call or JSONata expression that does not compile; `position` is 0-based or None."""
+
+    def __init__(self, message: str, text: str = "", position: int | None = None) -> None:
+        self.text, self.position = text, position
+        super().__init__(message)
+
+
+class ResourceError(AslError):
+    """A Task names a resource that was not given to the run."""
+
+
+class ExecutionError(AslError):
+    """An ASL run-time error: what Retry and Catch match on, with AWS's error name and cause."""
+
+    name: ClassVar[str] = "States.TaskFailed"
+    # AWS prefixes these causes with "An error occurred while executing the state ...".
+    located: ClassVar[bool] = False
+    # States.Runtime and terminal data-limit failures bypass Retry and Catch.
+    catchable: ClassVar[bool] = True
+
+    def __init__(self, cause: str = "", *, error: str | None = None) -> None:
+        self.error: str = error or self.name
+        self.cause: str = cause
+        super().__init__(f"{self.error}: {cause}" if cause else self.error)
+
+
+class TaskFailed(ExecutionError):
+    """Raised by a resource callable to fail its Task with an ASL error name and a cause."""
+
+    def __init__(self, error: str = "States.TaskFailed", cause: str = "") -> None:
+        super().__init__(cause, error=error)
+
+
+class RuntimeFailure(ExecutionError):
+    """States.Runtime: a path or value AWS cannot process; it is never retried nor caught."""
+
+    name = "States.Runtime"
+    located = True
+    catchable = False
+
+
+class QueryEvaluationError(ExecutionError):
+    """States.QueryEvaluationError: a JSONata expression failed or gave an unusable value."""
+
+    name = "States.QueryEvaluationError"
+    located = True
+
+
+class IntrinsicFailure(ExecutionError):
+    """States.IntrinsicFailure: an intrinsic function was called with arguments it cannot use."""
+
+    name = "States.IntrinsicFailure"
+    located = True
+
+
+class NoChoiceMatched(ExecutionError):
+    """States.NoChoiceMatched: no Choice rule matched and there is no Default."""
+
+    name = "States.NoChoiceMatched"
+
+
+class Timeout(ExecutionError):
+    """States.Timeout: a Task or the execution ran longer than its TimeoutSeconds."""
+
+    name = "States.Timeout"
+
+
+class HeartbeatTimeout(ExecutionError):
+    """States.HeartbeatTimeout: a Task sent no heartbeat within HeartbeatSeconds."""
+
+    name = "States.HeartbeatTimeout"
+
+
+class DataLimitExceeded(ExecutionError):
+    """States.DataLimitExceeded: a payload is larger than AWS's 256 KiB quota."""
+
+    name = "States.DataLimitExceeded"
+
+
+class ResultPathMatchFailure(ExecutionError):
+    """States.ResultPathMatchFailure: ResultPath cannot be applied to the state's input."""
+
+    name = "States.ResultPathMatchFailure"
+    located = True
+
+
+class ExceedToleratedFailureThreshold(ExecutionError):
+    """States.ExceedToleratedFailureThreshold: more Map items failed than the state tolerates."""
+
+    name = "States.ExceedToleratedFailureThreshold"

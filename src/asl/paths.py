@@ -1,0 +1,179 @@
+"""JSONPath as Step Functions reads it: compiled once, evaluated many times.
+
+A path names one of three roots: `$` (the data), `$$` (the context object) or `$name`
+(a workflow variable). Plain paths (`$.a.b[0]`, `$$.Map.Item.Value`, `$var.x`) compile to a
+tuple of keys and indices that is walked directly; only wildcards, slices, filters and deep
+scans go through jsonpath-ng, whose parser runs once, here, at compile time.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any, Literal
+
+from .context import JSON, Env
+from .errors import ExpressionError, ResultPathMatchFailure, RuntimeFailure
+
+__all__ = ["Path", "PathNotFound", "compile", "compile_reference", "dumps"]
+
+Root = Literal["data", "context", "variable"]
+Segment = str | int
+
+_VARIABLE = re.compile(r"\$([^\W\d]\w*)")
+_DOT_NAME = re.compile(r"\.([^.\[\]*\s]+)")
+_BRACKET_INDEX = re.compile(r"\[\s*(\d+)\s*\]")
+_BRACKET_NAME = re.compile(r"\[\s*(?:'((?:[^'\\]|\\.)*)'|\"((?:[^\"\\]|\\.)*)\")\s*\]")
+_REFERENCE_FORBIDDEN = re.compile(r"[@,:?*]|\.\.")
+
+
+def dumps(value: JSON) -> str:
+    """Compact JSON text as AWS prints payloads inside messages."""
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+class PathNotFound(RuntimeFailure):
+    """A path selected nothing; `path` is its text and `cause` AWS's default wording for it."""
+
+    def __init__(self, path: str, missing: Sequence[Segment], leaf: bool) -> None:
+        self.path = path
+        where = "".join(f"[{s}]" if isinstance(s, int) else f"['{s}']" for s in missing)
+        reason = "No results for path:" if leaf else "Missing property in path"
+        super().__init__(f"Invalid path '{path}' : {reason} ${where}")
+
+
+@dataclass(frozen=True, slots=True)
+class Path:
+    """A compiled path: `get` reads it, `put` (reference paths on data only) writes through it."""
+
+    text: str
+    root: Root
+    variable: str = ""
+    segments: tuple[Segment, ...] = ()
+    # jsonpath-ng expression for indefinite paths; None for plain ones.
+    query: Any = field(default=None, compare=False)
+
+    @property
+    def definite(self) -> bool:
+        return self.query is None
+
+    def get(self, value: JSON, env: Env) -> JSON:
+        """The selected value: the node itself for a plain path, a list of matches otherwise."""
+        if self.root == "data":
+            node = value
+        elif self.root == "context":
+            node = env.context
+        else:
+            try:
+                node = env.variables[self.variable]
+            except KeyError:
+                raise RuntimeFailure(f"Undefined variable '${self.variable}' in path '{self.text}'") from None
+        if self.query is not None:
+            return [match.value for match in self.query.find(node)]
+        for depth, segment in enumerate(self.segments):
+            if isinstance(segment, int):
+                if isinstance(node, list) and -len(node) <= segment < len(node):
+                    node = node[segment]
+                    continue
+            elif isinstance(node, dict) and segment in node:
+                node = node[segment]
+                continue
+            leaf = depth == len(self.segments) - 1
+            raise PathNotFound(self.text, self.segments[: depth + 1], leaf)
+        return node
+
+    def exists(self, value: JSON, env: Env) -> bool:
+        """Whether the path selects something (for IsPresent)."""
+        try:
+            found = self.get(value, env)
+        except RuntimeFailure:
+            return False
+        return self.definite or found != []
+
+    def put(self, target: JSON, value: JSON) -> JSON:
+        """A copy of `target` with `value` placed at this path; untouched parts are shared, not copied."""
+        if not self.segments:
+            return value
+        return _put(target, self.segments, value, self.text)
+
+
+def _put(node: JSON, segments: tuple[Segment, ...], value: JSON, text: str) -> JSON:
+    head, rest = segments[0], segments[1:]
+    if isinstance(head, int):
+        if not isinstance(node, list) or not -len(node) <= head < len(node):
+            raise ResultPathMatchFailure(f"Unable to apply ReferencePath {text} to input {dumps(node)}")
+        copy = list(node)
+        copy[head] = _put(copy[head], rest, value, text) if rest else value
+        return copy
+    if node is None:
+        node = {}
+    if not isinstance(node, dict):
+        raise ResultPathMatchFailure(f"Unable to apply ReferencePath {text} to input {dumps(node)}")
+    updated = dict(node)
+    updated[head] = _put(node.get(head), rest, value, text) if rest else value
+    return updated
+
+
+def _split_root(text: str) -> tuple[Root, str, str]:
+    """(root, variable name, the rest of the path after the root token)."""
+    if text.startswith("$$"):
+        return "context", "", text[2:]
+    match = _VARIABLE.match(text)
+    if match:
+        return "variable", match.group(1), text[match.end() :]
+    if text.startswith("$"):
+        return "data", "", text[1:]
+    raise ExpressionError(f"a path must start with '$', got {text!r}", text, 0)
+
+
+def _plain_segments(rest: str) -> tuple[Segment, ...] | None:
+    """The keys and indices of a plain path, or None when it needs the full JSONPath engine."""
+    segments: list[Segment] = []
+    position = 0
+    while position < len(rest):
+        if match := _DOT_NAME.match(rest, position):
+            segments.append(match.group(1))
+        elif match := _BRACKET_INDEX.match(rest, position):
+            segments.append(int(match.group(1)))
+        elif match := _BRACKET_NAME.match(rest, position):
+            quoted = match.group(1) if match.group(1) is not None else match.group(2)
+            segments.append(re.sub(r"\\(.)", r"\1", quoted))
+        else:
+            return None
+        position = match.end()
+    return tuple(segments)
+
+
+@lru_cache(maxsize=4096)
+def compile(text: str) -> Path:  # noqa: A001 - the module's verb, as re.compile
+    """Compile a path (`$...`, `$$...`, `$name...`); raises ExpressionError when it is not valid."""
+    if not isinstance(text, str) or not text:
+        raise ExpressionError("a path must be a non-empty string", str(text), 0)
+    if text != text.strip():
+        raise ExpressionError(f"a path must not start or end with white space: {text!r}", text, 0)
+    root, variable, rest = _split_root(text)
+    segments = _plain_segments(rest)
+    if segments is not None:
+        return Path(text, root, variable, segments)
+    return Path(text, root, variable, (), _jsonpath_query(text, rest))
+
+
+def compile_reference(text: str) -> Path:
+    """Compile a reference path: one that names a single node (no wildcards, filters or slices)."""
+    path = compile(text)
+    if not path.definite or _REFERENCE_FORBIDDEN.search(text.replace("$$", "$", 1)):
+        raise ExpressionError(f"{text!r} is not a reference path (it must select a single node)", text, 0)
+    return path
+
+
+def _jsonpath_query(text: str, rest: str) -> Any:
+    from jsonpath_ng.exceptions import JsonPathLexerError, JsonPathParserError
+    from jsonpath_ng.ext import parse
+
+    try:
+        return parse("$" + rest)
+    except (JsonPathLexerError, JsonPathParserError, Exception) as error:
+        raise ExpressionError(f"invalid JSONPath {text!r}: {error}", text, None) from None
