@@ -93,7 +93,7 @@ class ExecutionError(AslError):
     catchable: ClassVar[bool] = True
 
     def __init__(self, cause: str = "", *, error: str | None = None) -> None:
-        self.error: str = error or self.name
+        self.error: str = self.name if error is None else error
         self.cause: str = cause
         super().__init__(f"{self.error}: {cause}" if cause else self.error)
 

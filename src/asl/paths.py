@@ -139,8 +139,10 @@ def _plain_segments(rest: str) -> tuple[Segment, ...] | None:
         elif match := _BRACKET_INDEX.match(rest, position):
             segments.append(int(match.group(1)))
         elif match := _BRACKET_NAME.match(rest, position):
-            quoted = match.group(1) if match.group(1) is not None else match.group(2)
-            segments.append(re.sub(r"\\(.)", r"\1", quoted))
+            if match.group(1) is not None:  # only \' is an escape inside single quotes
+                segments.append(match.group(1).replace("\\'", "'"))
+            else:
+                segments.append(match.group(2).replace('\\"', '"'))
         else:
             return None
         position = match.end()

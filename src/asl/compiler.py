@@ -1,0 +1,336 @@
+"""Validated definition JSON -> the frozen graph of `model`: every path, template, rule compiled once."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from types import MappingProxyType
+from typing import Any
+
+from . import paths, templates
+from .context import JSON
+from .errors import DefinitionError, ExpressionError, Problem
+from .model import (
+    Catcher,
+    ChoiceBranch,
+    ChoiceState,
+    Expr,
+    FailState,
+    MapState,
+    ParallelState,
+    PassState,
+    Predicate,
+    Retrier,
+    Scope,
+    State,
+    StateMachine,
+    SucceedState,
+    TaskState,
+    WaitState,
+)
+
+__all__ = ["compile_machine"]
+
+Raw = Mapping[str, Any]
+
+
+def compile_machine(definition: Raw) -> StateMachine:
+    """Compile a validated definition; raises DefinitionError with every expression that fails."""
+    problems: list[Problem] = []
+    machine = _Compiler(problems, definition.get("QueryLanguage") == "JSONata").machine(definition, "")
+    if problems:
+        raise DefinitionError(problems)
+    return machine
+
+
+def _constant(value: JSON) -> Expr:
+    return lambda _scope: value
+
+
+class _Compiler:
+    def __init__(self, problems: list[Problem], top_jsonata: bool) -> None:
+        self.problems = problems
+        self.top_jsonata = top_jsonata
+
+    def guard(self, pointer: str, build: Callable[[], Any]) -> Any:
+        """Run one compile step; a failure becomes a Problem at `pointer` instead of stopping."""
+        try:
+            return build()
+        except ExpressionError as error:
+            self.problems.append(Problem(pointer, "INVALID_EXPRESSION", str(error)))
+            return None
+
+    def machine(self, raw: Raw, pointer: str, *, timeout: bool = True) -> StateMachine:
+        states = {
+            name: self.state(name, body, f"{pointer}/States/{_escape(name)}")
+            for name, body in raw.get("States", {}).items()
+        }
+        return StateMachine(
+            start_at=raw.get("StartAt", ""),
+            states=MappingProxyType(states),
+            jsonata=self.top_jsonata,
+            timeout_seconds=raw.get("TimeoutSeconds") if timeout else None,
+            definition=raw,
+        )
+
+    # -- expressions -------------------------------------------------------------------------
+
+    def path(self, raw: Raw, key: str, pointer: str) -> paths.Path | None:
+        text = raw.get(key)
+        if not isinstance(text, str):
+            return None
+        return self.guard(f"{pointer}/{key}", lambda: paths.compile(text))  # type: ignore[no-any-return]
+
+    def template(self, raw: Raw, key: str, pointer: str) -> Expr | None:
+        if key not in raw:
+            return None
+        template = self.guard(f"{pointer}/{key}", lambda: templates.compile(raw[key]))
+        if template is None:
+            return None
+        if template.constant:
+            return _constant(template.raw)
+        evaluate = template.evaluate
+        return lambda scope: evaluate(scope.value, scope.env)
+
+    def jsonata(self, value: JSON, field: str, pointer: str) -> Expr:
+        from . import jsonata
+
+        template = self.guard(pointer, lambda: jsonata.compile_template(value, field))
+        if template is None:
+            return _constant(value)
+        if template.constant:
+            return _constant(value)
+        evaluate = template.evaluate
+        return lambda scope: evaluate(scope.states, scope.env)
+
+    def value_or_path(
+        self, raw: Raw, key: str, pointer: str, jsonata: bool, *, intrinsic: bool = False
+    ) -> tuple[Expr | None, str]:
+        """A field that is a literal, a `...Path` sibling, or (JSONata) an expression."""
+        if key in raw:
+            if jsonata:
+                return self.jsonata(raw[key], key, f"{pointer}/{key}"), key
+            return _constant(raw[key]), key
+        path_key = key + "Path"
+        text = raw.get(path_key)
+        if not isinstance(text, str):
+            return None, key
+        if intrinsic:
+            evaluate = self.guard(f"{pointer}/{path_key}", lambda: templates.compile_value(text, path_key))
+            if evaluate is None:
+                return None, path_key
+            return (lambda scope: evaluate(scope.value, scope.env)), path_key
+        path = self.guard(f"{pointer}/{path_key}", lambda: paths.compile(text))
+        if path is None:
+            return None, path_key
+        get = path.get
+        return (lambda scope: get(scope.value, scope.env)), path_key
+
+    def assign(self, raw: Raw, pointer: str, jsonata: bool) -> Expr | None:
+        if "Assign" not in raw:
+            return None
+        if jsonata:
+            return self.jsonata(raw["Assign"], "Assign", f"{pointer}/Assign")
+        return self.template(raw, "Assign", pointer)
+
+    # -- states ------------------------------------------------------------------------------
+
+    def state(self, name: str, raw: Raw, pointer: str) -> State:
+        language = raw.get("QueryLanguage")
+        jsonata = language == "JSONata" if language else self.top_jsonata
+        kind = raw.get("Type", "")
+        common: dict[str, Any] = {
+            "name": name,
+            "kind": kind,
+            "jsonata": jsonata,
+            "next": raw.get("Next"),
+            "end": bool(raw.get("End", False)),
+            "assign": self.assign(raw, pointer, jsonata),
+            "raw": raw,
+        }
+        if jsonata:
+            if "Output" in raw:
+                common["output"] = self.jsonata(raw["Output"], "Output", f"{pointer}/Output")
+            if "Arguments" in raw:
+                common["arguments"] = self.jsonata(raw["Arguments"], "Arguments", f"{pointer}/Arguments")
+        else:
+            common["input_path"] = self.path(raw, "InputPath", pointer)
+            common["input_null"] = "InputPath" in raw and raw["InputPath"] is None
+            common["output_path"] = self.path(raw, "OutputPath", pointer)
+            common["output_null"] = "OutputPath" in raw and raw["OutputPath"] is None
+            if kind != "Map":
+                common["parameters"] = self.template(raw, "Parameters", pointer)
+            common["result_selector"] = self.template(raw, "ResultSelector", pointer)
+            common["result_path"] = self.path(raw, "ResultPath", pointer)
+            common["result_null"] = "ResultPath" in raw and raw["ResultPath"] is None
+        if kind in ("Task", "Parallel", "Map"):
+            common["retry"] = tuple(self.retrier(r) for r in raw.get("Retry", ()))
+            common["catch"] = tuple(
+                self.catcher(c, f"{pointer}/Catch/{i}", jsonata) for i, c in enumerate(raw.get("Catch", ()))
+            )
+        build = getattr(self, f"state_{kind.lower()}", None)
+        if build is None:
+            self.problems.append(Problem(f"{pointer}/Type", "INVALID_TYPE", f"unknown state type {kind!r}"))
+            return State(kind=kind, **{k: v for k, v in common.items() if k != "kind"})
+        return build(raw, pointer, jsonata, common)  # type: ignore[no-any-return]
+
+    def state_pass(self, raw: Raw, pointer: str, jsonata: bool, common: dict[str, Any]) -> State:
+        return PassState(**common, result=raw.get("Result"), has_result="Result" in raw)
+
+    def state_succeed(self, raw: Raw, pointer: str, jsonata: bool, common: dict[str, Any]) -> State:
+        return SucceedState(**common)
+
+    def state_fail(self, raw: Raw, pointer: str, jsonata: bool, common: dict[str, Any]) -> State:
+        error, _ = self.value_or_path(raw, "Error", pointer, jsonata, intrinsic=True)
+        cause, _ = self.value_or_path(raw, "Cause", pointer, jsonata, intrinsic=True)
+        return FailState(**common, error=error, cause=cause)
+
+    def state_task(self, raw: Raw, pointer: str, jsonata: bool, common: dict[str, Any]) -> State:
+        timeout, timeout_field = self.value_or_path(raw, "TimeoutSeconds", pointer, jsonata)
+        heartbeat, heartbeat_field = self.value_or_path(raw, "HeartbeatSeconds", pointer, jsonata)
+        credentials = None
+        if "Credentials" in raw:
+            credentials = (
+                self.jsonata(raw["Credentials"], "Credentials", f"{pointer}/Credentials")
+                if jsonata
+                else self.template(raw, "Credentials", pointer)
+            )
+        return TaskState(
+            **common,
+            resource=raw.get("Resource", ""),
+            timeout_seconds=timeout,
+            timeout_field=timeout_field,
+            heartbeat_seconds=heartbeat,
+            heartbeat_field=heartbeat_field,
+            credentials=credentials,
+        )
+
+    def state_wait(self, raw: Raw, pointer: str, jsonata: bool, common: dict[str, Any]) -> State:
+        seconds, seconds_field = self.value_or_path(raw, "Seconds", pointer, jsonata)
+        timestamp, timestamp_field = self.value_or_path(raw, "Timestamp", pointer, jsonata)
+        return WaitState(
+            **common,
+            seconds=seconds,
+            seconds_field=seconds_field,
+            timestamp=timestamp,
+            timestamp_field=timestamp_field,
+        )
+
+    def state_choice(self, raw: Raw, pointer: str, jsonata: bool, common: dict[str, Any]) -> State:
+        branches = []
+        for index, rule in enumerate(raw.get("Choices", ())):
+            where = f"{pointer}/Choices/{index}"
+            condition = self.condition(rule, where, jsonata)
+            assign = self.assign(rule, where, jsonata)
+            output = self.jsonata(rule["Output"], "Output", f"{where}/Output") if "Output" in rule else None
+            branches.append(ChoiceBranch(condition, rule.get("Next", ""), assign, output))
+        return ChoiceState(**common, choices=tuple(branches), default=raw.get("Default"))
+
+    def condition(self, rule: Raw, pointer: str, jsonata: bool) -> Predicate:
+        if jsonata or "Condition" in rule:
+            from . import jsonata as jsonata_module
+
+            value = rule.get("Condition")
+            if isinstance(value, bool):
+                return lambda _scope: value
+            evaluate = self.jsonata(value, "Condition", f"{pointer}/Condition")
+
+            def check(scope: Scope) -> bool:
+                result = jsonata_module.expect(evaluate(scope), "boolean", None, "Condition")
+                return bool(result)
+
+            return check
+        from . import choice
+
+        body = {k: v for k, v in rule.items() if k not in ("Next", "Assign", "Comment", "Output")}
+        compiled = self.guard(pointer, lambda: choice.compile_rule(body))
+        if compiled is None:
+            return lambda _scope: False
+        evaluate = compiled.evaluate
+        return lambda scope: evaluate(scope.value, scope.env)
+
+    def state_parallel(self, raw: Raw, pointer: str, jsonata: bool, common: dict[str, Any]) -> State:
+        branches = tuple(
+            self.machine(branch, f"{pointer}/Branches/{i}", timeout=False)
+            for i, branch in enumerate(raw.get("Branches", ()))
+        )
+        return ParallelState(**common, branches=branches)
+
+    def state_map(self, raw: Raw, pointer: str, jsonata: bool, common: dict[str, Any]) -> State:
+        key = "ItemProcessor" if "ItemProcessor" in raw else "Iterator"
+        body = raw.get(key, {})
+        processor = self.machine(body, f"{pointer}/{key}", timeout=False)
+        mode = (body.get("ProcessorConfig") or {}).get("Mode", "INLINE")
+        if jsonata:
+            items = self.jsonata(raw["Items"], "Items", f"{pointer}/Items") if "Items" in raw else None
+            items_field = "Items"
+            selector = (
+                self.jsonata(raw["ItemSelector"], "ItemSelector", f"{pointer}/ItemSelector")
+                if "ItemSelector" in raw
+                else None
+            )
+        else:
+            items_path = self.path(raw, "ItemsPath", pointer)
+            items = None
+            if items_path is not None:
+                get = items_path.get
+                items = lambda scope: get(scope.value, scope.env)  # noqa: E731
+            items_field = str(raw.get("ItemsPath", "$"))
+            selector_key = "ItemSelector" if "ItemSelector" in raw else "Parameters"
+            selector = self.template(raw, selector_key, pointer)
+        concurrency, concurrency_field = self.value_or_path(raw, "MaxConcurrency", pointer, jsonata)
+        count, count_field = self.value_or_path(raw, "ToleratedFailureCount", pointer, jsonata)
+        percentage, percentage_field = self.value_or_path(raw, "ToleratedFailurePercentage", pointer, jsonata)
+        batcher = raw.get("ItemBatcher") or {}
+        batch_max, _ = self.value_or_path(batcher, "MaxItemsPerBatch", f"{pointer}/ItemBatcher", jsonata)
+        batch_input = None
+        if "BatchInput" in batcher:
+            batch_input = (
+                self.jsonata(batcher["BatchInput"], "BatchInput", f"{pointer}/ItemBatcher/BatchInput")
+                if jsonata
+                else self.template(batcher, "BatchInput", f"{pointer}/ItemBatcher")
+            )
+        return MapState(
+            **common,
+            processor=processor,
+            distributed=mode == "DISTRIBUTED",
+            items=items,
+            items_field=items_field,
+            item_selector=selector,
+            max_concurrency=concurrency,
+            max_concurrency_field=concurrency_field,
+            tolerated_failure_count=count,
+            tolerated_failure_count_field=count_field,
+            tolerated_failure_percentage=percentage,
+            tolerated_failure_percentage_field=percentage_field,
+            batch_max_items=batch_max,
+            batch_input=batch_input,
+            label=raw.get("Label"),
+            item_reader=raw.get("ItemReader"),
+        )
+
+    # -- error handling ----------------------------------------------------------------------
+
+    def retrier(self, raw: Raw) -> Retrier:
+        return Retrier(
+            error_equals=tuple(raw.get("ErrorEquals", ())),
+            interval_seconds=raw.get("IntervalSeconds", 1),
+            max_attempts=raw.get("MaxAttempts", 3),
+            backoff_rate=raw.get("BackoffRate", 2.0),
+            max_delay_seconds=raw.get("MaxDelaySeconds"),
+            jitter_strategy=raw.get("JitterStrategy", "NONE"),
+        )
+
+    def catcher(self, raw: Raw, pointer: str, jsonata: bool) -> Catcher:
+        output = self.jsonata(raw["Output"], "Output", f"{pointer}/Output") if jsonata and "Output" in raw else None
+        return Catcher(
+            error_equals=tuple(raw.get("ErrorEquals", ())),
+            next=raw.get("Next", ""),
+            result_path=None if jsonata else self.path(raw, "ResultPath", pointer),
+            discard_result="ResultPath" in raw and raw["ResultPath"] is None,
+            output=output,
+            assign=self.assign(raw, pointer, jsonata),
+        )
+
+
+def _escape(name: str) -> str:
+    return name.replace("~", "~0").replace("/", "~1")

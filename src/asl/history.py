@@ -1,0 +1,127 @@
+"""The execution history: AWS-shaped events, recorded cheaply and serialised only when read.
+
+Payloads (`input`, `output`, `parameters`, assigned variables) are kept as JSON values while
+the execution runs; `HistoryEvent.to_dict()` renders them as AWS does, as compact JSON text
+with a sibling `...Details: {"truncated": false}`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Final
+
+from .clock import iso
+from .context import JSON
+from .paths import dumps
+
+__all__ = ["History", "HistoryEvent", "Lane"]
+
+# Which details object each event type carries.
+_DETAILS: Final = {
+    "ExecutionStarted": "executionStartedEventDetails",
+    "ExecutionSucceeded": "executionSucceededEventDetails",
+    "ExecutionFailed": "executionFailedEventDetails",
+    "ExecutionTimedOut": "executionTimedOutEventDetails",
+    "ExecutionAborted": "executionAbortedEventDetails",
+    "TaskScheduled": "taskScheduledEventDetails",
+    "TaskStarted": "taskStartedEventDetails",
+    "TaskSubmitted": "taskSubmittedEventDetails",
+    "TaskSucceeded": "taskSucceededEventDetails",
+    "TaskFailed": "taskFailedEventDetails",
+    "TaskTimedOut": "taskTimedOutEventDetails",
+    "LambdaFunctionScheduled": "lambdaFunctionScheduledEventDetails",
+    "LambdaFunctionSucceeded": "lambdaFunctionSucceededEventDetails",
+    "LambdaFunctionFailed": "lambdaFunctionFailedEventDetails",
+    "LambdaFunctionTimedOut": "lambdaFunctionTimedOutEventDetails",
+    "MapStateStarted": "mapStateStartedEventDetails",
+    "MapIterationStarted": "mapIterationStartedEventDetails",
+    "MapIterationSucceeded": "mapIterationSucceededEventDetails",
+    "MapIterationFailed": "mapIterationFailedEventDetails",
+    "MapIterationAborted": "mapIterationAbortedEventDetails",
+    "MapRunStarted": "mapRunStartedEventDetails",
+    "MapRunFailed": "mapRunFailedEventDetails",
+    "EvaluationFailed": "evaluationFailedEventDetails",
+}
+# Payload fields rendered as JSON text, with the name of their `...Details` sibling.
+_PAYLOADS: Final = {"input": "inputDetails", "output": "outputDetails", "parameters": None}
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryEvent:
+    """One event: `id`, `previous_event_id`, `timestamp` (epoch seconds), `type`, raw `details`."""
+
+    id: int
+    previous_event_id: int
+    timestamp: float
+    type: str
+    details: dict[str, JSON] | None = field(default=None, compare=False)
+
+    def to_dict(self) -> dict[str, JSON]:
+        """The event as GetExecutionHistory returns it."""
+        event: dict[str, JSON] = {
+            "id": self.id,
+            "previousEventId": self.previous_event_id,
+            "timestamp": iso(self.timestamp),
+            "type": self.type,
+        }
+        if self.details is None:
+            return event
+        rendered: dict[str, JSON] = {}
+        for key, value in self.details.items():
+            if key in _PAYLOADS:
+                rendered[key] = dumps(value)
+                sibling = _PAYLOADS[key]
+                if sibling:
+                    rendered[sibling] = {"truncated": False}
+            elif key == "assignedVariables" and isinstance(value, dict):
+                rendered[key] = {name: dumps(v) for name, v in value.items()}
+                rendered["assignedVariablesDetails"] = {"truncated": False}
+            else:
+                rendered[key] = value
+        event[_details_key(self.type)] = rendered
+        return event
+
+
+def _details_key(kind: str) -> str:
+    if kind in _DETAILS:
+        return _DETAILS[kind]
+    if kind.endswith("StateEntered"):
+        return "stateEnteredEventDetails"
+    if kind.endswith("StateExited"):
+        return "stateExitedEventDetails"
+    return kind[0].lower() + kind[1:] + "EventDetails"
+
+
+class Lane:
+    """One thread of control (the execution, a branch, an iteration): the id its next event follows."""
+
+    __slots__ = ("last",)
+
+    def __init__(self, last: int = 0) -> None:
+        self.last = last
+
+
+class History:
+    """The list of events of one execution, numbered from 1."""
+
+    __slots__ = ("events", "now", "listener")
+
+    def __init__(self, now: Callable[[], float], listener: Callable[[HistoryEvent], None] | None = None) -> None:
+        self.events: list[HistoryEvent] = []
+        self.now = now
+        self.listener = listener
+
+    @property
+    def last_id(self) -> int:
+        return len(self.events)
+
+    def add(self, lane: Lane, kind: str, details: dict[str, JSON] | None = None, *, previous: int | None = None) -> int:
+        event_id = len(self.events) + 1
+        prev = lane.last if previous is None else previous
+        event = HistoryEvent(event_id, prev, self.now(), kind, details)
+        self.events.append(event)
+        lane.last = event_id
+        if self.listener is not None:
+            self.listener(event)
+        return event_id
