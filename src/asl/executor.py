@@ -106,6 +106,7 @@ class Run:
         rng: _random.Random,
         history: History,
         base_context: dict[str, JSON],
+        task_override: Callable[[str], Callable[..., Any] | None] | None = None,
     ) -> None:
         self.machine = machine
         self.clock = clock
@@ -113,6 +114,7 @@ class Run:
         self.random = rng
         self.history = history
         self.base = base_context
+        self.task_override = task_override
 
     def context(self, state: State, entered: float, retry_count: int | None = None) -> dict[str, JSON]:
         """A fresh `$$` for one state entry; Execution and StateMachine are shared, read-only."""
@@ -555,6 +557,10 @@ async def _run_task(run: Run, state: TaskState, raw: JSON, env: Env, frame: Fram
             call_payload = payload
             style = None  # type: ignore[assignment]
     tail = {} if prefix == "LambdaFunction" else {"resourceType": target.resource_type, "resource": target.api}
+    override = run.task_override(state.name) if run.task_override is not None else None
+    if override is not None:  # a mocked response: the result exactly as given, no envelope
+        function, call_payload, style = override, payload, None  # type: ignore[assignment]
+        target = resources.Target(target.resource, "custom", target.resource_type, target.api, target.pattern)
     try:
         if function is None:
             raise _missing_function(run, target, function_name)
@@ -886,8 +892,13 @@ async def execute(
     state_machine_name: str = "StateMachine",
     role_arn: str | None = None,
     on_event: Callable[[HistoryEvent], None] | None = None,
+    task_override: Callable[[str], Callable[..., Any] | None] | None = None,
 ) -> Execution:
-    """Run one execution to its end and return it; a failed execution is a result, not an exception."""
+    """Run one execution to its end and return it; a failed execution is a result, not an exception.
+
+    `task_override(state_name)` may return a callable that replaces a Task's resource for one
+    attempt (mocked responses); its return value is the Task's result as is.
+    """
     from . import resources as resources_module
 
     clock = clock or SystemClock()
@@ -913,7 +924,7 @@ async def execute(
         "StateMachine": {"Id": machine_arn, "Name": state_machine_name},
     }
     resolver = resources_module.Resolver(resources, REGION, ACCOUNT)
-    run = Run(machine, clock, resolver, rng, history, base)
+    run = Run(machine, clock, resolver, rng, history, base, task_override)
     top = Lane()
     history.add(top, "ExecutionStarted", {"input": value, "roleArn": role})
     top.last = 0  # AWS: the first state's Entered event follows no event
