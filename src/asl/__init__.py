@@ -15,7 +15,7 @@ from typing import Any
 from .clock import Clock, SystemClock, VirtualClock
 from .context import JSON
 from .errors import AslError, DefinitionError, ExecutionError, Problem, TaskFailed
-from .executor import Execution, Status, execute
+from .executor import Execution, Limits, Status, execute, start
 from .history import HistoryEvent
 from .model import StateMachine
 
@@ -27,6 +27,7 @@ __all__ = [
     "Execution",
     "ExecutionError",
     "HistoryEvent",
+    "Limits",
     "Problem",
     "StateMachine",
     "Status",
@@ -36,6 +37,7 @@ __all__ = [
     "execute",
     "parse",
     "run",
+    "start",
     "validate",
 ]
 
@@ -70,7 +72,7 @@ def run(
     name: str | None = None,
     **options: Any,
 ) -> Execution:
-    """Run one execution to its end from synchronous code (the twin of `execute`)."""
+    """Run one execution to its end from synchronous code: the twin of `execute` (same keywords)."""
     import anyio
 
     async def main() -> Execution:

@@ -1,68 +1,43 @@
-"""The run loop: transitions, input/output processing, Retry and Catch, Parallel and Map.
+"""The run loop: executions, transitions, Retry and Catch.
 
-`execute()` runs one execution of a compiled `StateMachine` and returns an `Execution`
-result. What changes during a run (history, clock, variables, `$$`) lives in a `Run` and
-in the arguments of the functions below; the graph itself is never modified.
+`start()` runs one execution of a compiled `StateMachine` in the background and yields its
+`Execution` (to abort it, answer its task tokens, or follow its events); `execute()` runs one
+to its end. What changes during a run lives in a `Run` and in each thread's `Frame`; the
+graph itself is never modified.
 """
 
 from __future__ import annotations
 
-import base64
-import json
+import math
 import random as _random
-import uuid
-from collections import ChainMap
-from collections.abc import Callable, Mapping, MutableMapping
+from collections.abc import AsyncIterator, Callable, Mapping
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Any, Final
+from typing import Any
 
 import anyio
+from anyio.lowlevel import checkpoint
+from anyio.streams.memory import MemoryObjectSendStream
 
-from . import paths, resources
+from . import resources as resources_module
 from .clock import Clock, SystemClock, iso
 from .context import JSON, Env
-from .errors import (
-    DataLimitExceeded,
-    ExceedToleratedFailureThreshold,
-    ExecutionError,
-    NoChoiceMatched,
-    QueryEvaluationError,
-    RuntimeFailure,
-    TaskFailed,
-    Timeout,
-)
+from .dataflow import caught, finish
+from .errors import ExecutionError, QueryEvaluationError, RuntimeFailure, TaskFailed
 from .history import History, HistoryEvent, Lane
-from .model import (
-    Catcher,
-    ChoiceState,
-    Expr,
-    FailState,
-    MapState,
-    ParallelState,
-    PassState,
-    Retrier,
-    Scope,
-    State,
-    StateMachine,
-    SucceedState,
-    TaskState,
-    WaitState,
-)
+from .model import MapState, ParallelState, Retrier, State, StateMachine, TaskState
+from .runtime import ACCOUNT, REGION, Frame, Limits, Run
+from .states.basic import run_basic
+from .states.map import run_map
+from .states.parallel import run_parallel
+from .states.task import run_task
 
-__all__ = ["Execution", "Status", "execute"]
-
-Variables = MutableMapping[str, JSON]
-
-REGION: Final = "us-east-1"
-ACCOUNT: Final = "123456789012"
-MAX_WAIT_SECONDS: Final = 2**31 - 1
-INLINE_CONCURRENCY: Final = 40  # AWS runs at most about 40 inline iterations at once
-DISTRIBUTED_CONCURRENCY: Final = 1000
+__all__ = ["Execution", "Limits", "Status", "execute", "start"]
 
 
 class Status(str, Enum):
-    """How an execution ended."""
+    """Where an execution stands."""
 
     RUNNING = "RUNNING"
     SUCCEEDED = "SUCCEEDED"
@@ -74,9 +49,13 @@ class Status(str, Enum):
         return self.value
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, eq=False)
 class Execution:
-    """The result of one execution: status, output or error and cause, and its history."""
+    """One execution: its status, output or error and cause, and its history of events.
+
+    While it runs (see `asl.start`) it can be aborted and its task tokens answered, as with
+    AWS's StopExecution and SendTask* APIs.
+    """
 
     name: str
     arn: str
@@ -88,319 +67,151 @@ class Execution:
     history: list[HistoryEvent] = field(default_factory=list)
     start_time: float = 0.0
     stop_time: float | None = None
+    _run: Run | None = field(default=None, repr=False)
+    _scope: anyio.CancelScope | None = field(default=None, repr=False)
+    _done: anyio.Event = field(default_factory=anyio.Event, repr=False)
+    _listeners: list[Callable[[HistoryEvent], None]] = field(default_factory=list, repr=False)
+    _streams: list[MemoryObjectSendStream[HistoryEvent]] = field(default_factory=list, repr=False)
+    _abort: tuple[str, str] | None = field(default=None, repr=False)
 
     def raise_for_status(self) -> None:
         """Raise the execution's error as an ExecutionError unless it succeeded."""
         if self.status is not Status.SUCCEEDED:
             raise ExecutionError(self.cause or "", error=self.error or self.status.value)
 
+    @property
+    def done(self) -> bool:
+        return self._done.is_set()
 
-class Run:
-    """Everything one execution shares across its states, branches and iterations."""
+    async def wait(self) -> Execution:
+        """Wait until the execution has ended; returns it."""
+        await self._done.wait()
+        return self
 
-    def __init__(
-        self,
-        machine: StateMachine,
-        clock: Clock,
-        resolver: resources.Resolver,
-        rng: _random.Random,
-        history: History,
-        base_context: dict[str, JSON],
-        task_override: Callable[[str], Callable[..., Any] | None] | None = None,
-    ) -> None:
-        self.machine = machine
-        self.clock = clock
-        self.resolver = resolver
-        self.random = rng
-        self.history = history
-        self.base = base_context
-        self.task_override = task_override
+    def abort(self, error: str = "", cause: str = "") -> None:
+        """Stop the execution (StopExecution): running states are aborted, status ABORTED."""
+        if self.done or self._scope is None:
+            return
+        self._abort = (error, cause)
+        _from_anywhere(self._scope.cancel)
 
-    def context(self, state: State, entered: float, retry_count: int | None = None) -> dict[str, JSON]:
-        """A fresh `$$` for one state entry; Execution and StateMachine are shared, read-only."""
-        entry: dict[str, JSON] = {"Name": state.name, "EnteredTime": iso(entered)}
-        if retry_count is not None:
-            entry["RetryCount"] = retry_count
-        return {**self.base, "State": entry}
+    def send_task_success(self, token: str, output: JSON) -> None:
+        """Complete the Task waiting on `token` with `output` (SendTaskSuccess)."""
+        waiter = self._token(token)
+        waiter.output = output
 
+        def finish_task() -> None:
+            waiter.done.set()
 
-class _Located(Exception):
-    """Internal: a state failed with an error whose cause already names the state."""
+        _from_anywhere(finish_task)
 
+    def send_task_failure(self, token: str, error: str = "", cause: str = "") -> None:
+        """Fail the Task waiting on `token` (SendTaskFailure)."""
+        waiter = self._token(token)
+        waiter.error = TaskFailed(error, cause)
+        _from_anywhere(waiter.done.set)
 
-def _locate(error: ExecutionError, state: State, entered_id: int) -> ExecutionError:
-    if error.located and not getattr(error, "_prefixed", False):
-        error.cause = (
-            f"An error occurred while executing the state '{state.name}' "
-            f"(entered at the event id #{entered_id}). {error.cause}"
-        )
-        error._prefixed = True  # type: ignore[attr-defined]
-    return error
+    def send_task_heartbeat(self, token: str) -> None:
+        """Tell the Task waiting on `token` that its worker is alive (SendTaskHeartbeat)."""
+        waiter = self._token(token)
+        _from_anywhere(waiter.heartbeat.set)
 
+    @property
+    def task_tokens(self) -> tuple[str, ...]:
+        """The tokens of the Tasks waiting for a callback now."""
+        return tuple(self._run.tokens) if self._run is not None else ()
 
-# -- input and output processing ------------------------------------------------------------
+    def _token(self, token: str) -> Any:
+        waiter = self._run.tokens.get(token) if self._run is not None else None
+        if waiter is None:
+            raise TaskFailed("States.TaskTimedOut" if self.done else "InvalidToken", f"Invalid token: {token}")
+        return waiter
 
-
-def _get(path: paths.Path | None, null: bool, value: JSON, env: Env) -> JSON:
-    if path is None:
-        return {} if null else value
-    return path.get(value, env)
-
-
-def effective_input(state: State, raw: JSON, env: Env) -> JSON:
-    """JSONPath: InputPath, then Parameters."""
-    value = _get(state.input_path, state.input_null, raw, env)
-    if state.parameters is not None:
-        value = state.parameters(Scope(value, env))
-    return value
-
-
-def place_result(state: State, raw: JSON, result: JSON, env: Env) -> JSON:
-    """JSONPath: ResultSelector, ResultPath into the raw input, then OutputPath."""
-    if state.result_selector is not None:
-        result = state.result_selector(Scope(result, env))
-    if state.result_null:
-        value = raw
-    elif state.result_path is None:
-        value = result
-    else:
-        value = state.result_path.put(raw, result)
-    return _get(state.output_path, state.output_null, value, env)
+    async def events(self) -> AsyncIterator[HistoryEvent]:
+        """The events of the execution: those recorded so far, then live ones until it ends."""
+        send, receive = anyio.create_memory_object_stream[HistoryEvent](max_buffer_size=math.inf)
+        for event in self.history:
+            send.send_nowait(event)
+        if self.done:
+            send.close()
+        else:
+            self._streams.append(send)
+        async with receive:
+            async for event in receive:
+                yield event
 
 
-def _assign(expr: Expr | None, scope: Scope) -> dict[str, JSON] | None:
-    if expr is None:
-        return None
-    values = expr(scope)
-    return values if isinstance(values, dict) else None
-
-
-def _render(value: JSON) -> str:
-    """A value as AWS quotes it in `refers to value "..."` messages."""
-    return value if isinstance(value, str) else paths.dumps(value)
-
-
-def _integer(value: JSON, field: str, path_text: str, *, kind: str = "integer") -> int | float:
-    if isinstance(value, str):  # AWS reads numeric text too ("1")
-        try:
-            value = float(value) if kind == "float" else int(value)
-        except ValueError:
-            pass
-    if kind == "float":
-        if isinstance(value, int | float) and not isinstance(value, bool):
-            return value
-    elif isinstance(value, int) and not isinstance(value, bool):
-        return value
-    elif isinstance(value, float) and value.is_integer():
-        return int(value)
-    raise RuntimeFailure(f'The {field} field refers to value "{_render(value)}" which is not a valid {kind}: {path_text}')
+def _from_anywhere(action: Callable[[], None]) -> None:
+    """Run `action` on the event loop, whether called from it or from a worker thread."""
+    try:
+        anyio.from_thread.run_sync(action)
+    except RuntimeError:  # not in a worker thread: we are on the event loop
+        action()
 
 
 # -- the run loop ---------------------------------------------------------------------------
-
-
-class Frame:
-    """One thread of control inside a graph: its history lane and its variable scope."""
-
-    __slots__ = ("lane", "variables")
-
-    def __init__(self, lane: Lane, variables: Variables) -> None:
-        self.lane, self.variables = lane, variables
 
 
 async def run_graph(run: Run, graph: StateMachine, value: JSON, frame: Frame) -> JSON:
     """Run a graph from StartAt to a terminal state; returns its output or raises its error."""
     name: str | None = graph.start_at
     while name is not None:
-        state = graph.states[name]
-        value, name = await run_state(run, state, value, frame)
+        value, name = await run_state(run, graph.states[name], value, frame)
     return value
 
 
 async def run_state(run: Run, state: State, raw: JSON, frame: Frame) -> tuple[JSON, str | None]:
     """Enter one state, run it, exit it: (output, name of the next state or None)."""
-    history = run.history
+    run.count_transition()
+    history = frame.history
     entered_id = history.add(frame.lane, f"{state.kind}StateEntered", {"name": state.name, "input": raw})
     entered = run.clock.now()
+    if frame.concurrent:  # siblings take turns between states, as AWS interleaves them
+        await checkpoint()
     try:
         if isinstance(state, TaskState | ParallelState | MapState):
-            return await _run_with_retry(run, state, raw, frame, entered, entered_id)
-        env = Env(run.context(state, entered), frame.variables, run.random)
-        output, next_name, assigned = await _run_simple(run, state, raw, env)
+            output, next_name, assigned = await _run_with_retry(run, state, raw, frame, entered, entered_id)
+        else:
+            env = Env(run.context(state, entered), frame.variables, run.random)
+            output, next_name, assigned = await run_basic(run, state, raw, env)
     except ExecutionError as error:
+        _evaluation_failed(error, state, frame)
         raise _locate(error, state, entered_id) from None
-    if isinstance(state, FailState):
-        raise AssertionError("unreachable")
-    _exit(run, state, output, assigned, frame)
-    return output, next_name
-
-
-def _exit(run: Run, state: State, output: JSON, assigned: dict[str, JSON] | None, frame: Frame) -> None:
-    _check_size(output, state.name)
+    except anyio.get_cancelled_exc_class():
+        if state.kind in ("Task", "Wait", "Parallel", "Map"):
+            history.add(frame.lane, f"{state.kind}StateAborted")
+        raise
+    run.check_size(output, state.name)
     details: dict[str, JSON] = {"name": state.name, "output": output}
     if assigned:
         frame.variables.update(assigned)
         details["assignedVariables"] = assigned
-    run.history.add(frame.lane, f"{state.kind}StateExited", details)
+    history.add(frame.lane, f"{state.kind}StateExited", details)
+    return output, next_name
 
 
-def _check_size(value: JSON, name: str) -> None:
-    if isinstance(value, str | list | dict) and _large(value):
-        error = DataLimitExceeded(
-            f"The state/task '{name}' returned a result with a size exceeding the maximum number of bytes service limit."
+def _locate(error: ExecutionError, state: State, entered_id: int) -> ExecutionError:
+    from .runtime import locate
+
+    return locate(error, state, entered_id)
+
+
+def _evaluation_failed(error: ExecutionError, state: State, frame: Frame) -> None:
+    """A JSONata failure is recorded as an EvaluationFailed event, once, as AWS does."""
+    if isinstance(error, QueryEvaluationError) and not getattr(error, "_recorded", False):
+        error._recorded = True  # type: ignore[attr-defined]
+        frame.history.add(
+            frame.lane, "EvaluationFailed", {"state": state.name, "error": error.error, "cause": error.cause}
         )
-        error.catchable = False  # type: ignore[misc]
-        raise error
 
 
-def _large(value: JSON) -> bool:
-    # Cheap screen first: only payloads that could be near the quota are serialised.
-    if isinstance(value, str):
-        return len(value) * 4 > resources.PAYLOAD_LIMIT and len(value.encode()) > resources.PAYLOAD_LIMIT
-    if len(value) < 64:  # type: ignore[arg-type]
-        return False
-    return len(json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode()) > resources.PAYLOAD_LIMIT
-
-
-async def _run_simple(
-    run: Run, state: State, raw: JSON, env: Env
-) -> tuple[JSON, str | None, dict[str, JSON] | None]:
-    """Pass, Choice, Wait, Succeed, Fail: (output, next state, variables assigned)."""
-    if state.jsonata:
-        scope = Scope(None, env, {"input": raw, "context": env.context})
-        if isinstance(state, ChoiceState):
-            for branch in state.choices:
-                if branch.condition(scope):
-                    assigned = _assign(branch.assign, scope)
-                    output = branch.output(scope) if branch.output is not None else raw
-                    return output, branch.next, assigned
-            if state.default is None:
-                raise NoChoiceMatched("No Matches!")
-            assigned = _assign(state.assign, scope)
-            return (state.output(scope) if state.output else raw), state.default, assigned
-        if isinstance(state, FailState):
-            _fail(state, scope)
-        if isinstance(state, WaitState):
-            await _wait(run, state, scope)
-        assigned = _assign(state.assign, scope)
-        output = state.output(scope) if state.output is not None else raw
-        return output, _next(state), assigned
-
-    match state:
-        case PassState():
-            effective = effective_input(state, raw, env)
-            result = state.result if state.has_result else effective
-            assigned = _assign(state.assign, Scope(result, env))
-            return place_result(state, raw, result, env), state.next, assigned
-        case ChoiceState():
-            effective = _get(state.input_path, state.input_null, raw, env)
-            scope = Scope(effective, env)
-            for branch in state.choices:
-                if branch.condition(scope):
-                    assigned = _assign(branch.assign, scope)
-                    return _get(state.output_path, state.output_null, effective, env), branch.next, assigned
-            if state.default is None:
-                raise NoChoiceMatched("No Matches!")
-            assigned = _assign(state.assign, scope)
-            return _get(state.output_path, state.output_null, effective, env), state.default, assigned
-        case WaitState():
-            effective = _get(state.input_path, state.input_null, raw, env)
-            scope = Scope(effective, env)
-            await _wait(run, state, scope)
-            assigned = _assign(state.assign, scope)
-            return _get(state.output_path, state.output_null, effective, env), state.next, assigned
-        case SucceedState():
-            effective = _get(state.input_path, state.input_null, raw, env)
-            return _get(state.output_path, state.output_null, effective, env), None, None
-        case FailState():
-            _fail(state, Scope(raw, env))
-    raise AssertionError(f"unknown state kind {state.kind}")
-
-
-def _next(state: State) -> str | None:
-    return None if state.end or isinstance(state, SucceedState) else state.next
-
-
-def _fail(state: FailState, scope: Scope) -> None:
-    error = state.error(scope) if state.error is not None else None
-    cause = state.cause(scope) if state.cause is not None else None
-    raise ExecutionError(_text(cause), error=_text(error) or "")
-
-
-def _text(value: JSON) -> str:
-    if value is None:
-        return ""
-    return value if isinstance(value, str) else paths.dumps(value)
-
-
-async def _wait(run: Run, state: WaitState, scope: Scope) -> None:
-    from . import timestamps
-
-    if state.seconds is not None:
-        try:
-            value = state.seconds(scope)
-        except paths.PathNotFound:
-            raise RuntimeFailure(
-                f"The SecondsPath parameter does not reference an input value: {_path_text(state, 'SecondsPath')}"
-            ) from None
-        seconds = _wait_seconds(state, value)
-    else:
-        assert state.timestamp is not None
-        try:
-            value = state.timestamp(scope)
-        except paths.PathNotFound:
-            raise RuntimeFailure(
-                "The TimestampPath parameter does not reference a valid ISO-8601 extended offset date-time "
-                f"format string: {_path_text(state, 'TimestampPath')} == null"
-            ) from None
-        moment = timestamps.parse(value) if isinstance(value, str) else None
-        if moment is None:
-            if state.timestamp_field == "TimestampPath":
-                raise RuntimeFailure(
-                    "The TimestampPath parameter does not reference a valid ISO-8601 extended offset date-time "
-                    f"format string: {_path_text(state, 'TimestampPath')} == {_text(value)}"
-                )
-            raise QueryEvaluationError(
-                "The Timestamp field cannot be parsed as an ISO-8601 extended offset date-time format string: "
-                f"{_text(value)}"
-            )
-        seconds = moment.timestamp() - run.clock.now()
-    if seconds > MAX_WAIT_SECONDS:
-        raise RuntimeFailure("Wait state delay is too long.")
-    if seconds > 0:
-        await run.clock.sleep(seconds)
-
-
-def _path_text(state: State, key: str) -> str:
-    return str(state.raw.get(key, ""))
-
-
-def _wait_seconds(state: WaitState, value: JSON) -> float:
-    path = state.seconds_field == "SecondsPath"
-    where = _path_text(state, "SecondsPath")
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        if path:
-            raise RuntimeFailure(f"The SecondsPath parameter cannot be parsed as a long value: {where} == {_text(value)}")
-        raise QueryEvaluationError(f"The Seconds field must be a non-negative integer but was: {_text(value)}")
-    if isinstance(value, float) and not value.is_integer():
-        if path:
-            raise RuntimeFailure(f"The SecondsPath parameter cannot be parsed as a long value: {where} == {value}")
-        raise QueryEvaluationError(f"The Seconds field must be a non-negative integer but was: {value}")
-    if value < 0:
-        if path:
-            raise RuntimeFailure(f"The SecondsPath parameter references a negative value: {where} == {_text(value)}")
-        raise QueryEvaluationError(f"The Seconds field must be a non-negative integer but was: {_text(value)}")
-    return float(value)
-
-
-# -- Retry and Catch ------------------------------------------------------------------------
-
-
-def _matches(names: tuple[str, ...], error: str) -> bool:
+def _matches(names: tuple[str, ...], error: ExecutionError) -> bool:
     for name in names:
-        if name == error or name == "States.ALL":
+        if name == error.error or name == "States.ALL":
             return True
-        if name == "States.TaskFailed" and error != "States.Timeout":
+        if name == "States.TaskFailed" and error.error != "States.Timeout":
+            return True
+        if name == "States.HeartbeatTimeout" and getattr(error, "heartbeat", False):
             return True
     return False
 
@@ -417,7 +228,8 @@ def _delay(retrier: Retrier, attempt: int, rng: _random.Random) -> float:
 
 async def _run_with_retry(
     run: Run, state: State, raw: JSON, frame: Frame, entered: float, entered_id: int
-) -> tuple[JSON, str | None]:
+) -> tuple[JSON, str | None, dict[str, JSON] | None]:
+    """Task, Parallel, Map: attempts until success, a Catch, or an error that escapes."""
     attempts = [0] * len(state.retry)
     retry_count = 0
     while True:
@@ -425,463 +237,80 @@ async def _run_with_retry(
         try:
             match state:
                 case TaskState():
-                    result = await _run_task(run, state, raw, env, frame)
+                    result = await run_task(run, state, raw, env, frame.history, frame.lane)
                 case ParallelState():
-                    result = await _run_parallel(run, state, raw, env, frame)
+                    result = await run_parallel(run, state, raw, env, frame)
                 case MapState():
-                    result = await _run_map(run, state, raw, env, frame)
+                    result = await run_map(run, state, raw, env, frame)
                 case _:
                     raise AssertionError(state.kind)
-            output, assigned = _finish(state, raw, result, env)
-            _exit(run, state, output, assigned, frame)
-            return output, _next(state)
+            output, assigned = finish(state, raw, result, env)
+            return output, state.next, assigned
         except ExecutionError as error:
+            _evaluation_failed(error, state, frame)
             _locate(error, state, entered_id)
             if not error.catchable:
                 raise
-            retrier_index = next(
-                (i for i, r in enumerate(state.retry) if _matches(r.error_equals, error.error)), None
-            )
-            if retrier_index is not None and attempts[retrier_index] < state.retry[retrier_index].max_attempts:
-                attempts[retrier_index] += 1
+            owner = next((i for i, r in enumerate(state.retry) if _matches(r.error_equals, error)), None)
+            if owner is not None and attempts[owner] < state.retry[owner].max_attempts:
+                attempts[owner] += 1
                 retry_count += 1
-                delay = _delay(state.retry[retrier_index], attempts[retrier_index], run.random)
+                run.count_transition()
+                delay = _delay(state.retry[owner], attempts[owner], run.random)
                 if delay > 0:
                     await run.clock.sleep(delay)
                 continue
-            catcher = next((c for c in state.catch if _matches(c.error_equals, error.error)), None)
+            if state.kind in ("Parallel", "Map"):
+                frame.history.add(frame.lane, f"{state.kind}StateFailed", previous=frame.history.last_id)
+            catcher = next((c for c in state.catch if _matches(c.error_equals, error)), None)
             if catcher is None:
                 raise
-            output, assigned = _caught(state, catcher, raw, error, env)
-            _exit(run, state, output, assigned, frame)
-            return output, catcher.next
-
-
-def _finish(state: State, raw: JSON, result: JSON, env: Env) -> tuple[JSON, dict[str, JSON] | None]:
-    """A Task, Parallel or Map produced `result`: apply Assign and the output fields."""
-    if state.jsonata:
-        scope = Scope(None, env, {"input": raw, "context": env.context, "result": result})
-        assigned = _assign(state.assign, scope)
-        output = state.output(scope) if state.output is not None else result
-        return output, assigned
-    assigned = _assign(state.assign, Scope(result, env))
-    return place_result(state, raw, result, env), assigned
-
-
-def _caught(
-    state: State, catcher: Catcher, raw: JSON, error: ExecutionError, env: Env
-) -> tuple[JSON, dict[str, JSON] | None]:
-    error_output: dict[str, JSON] = {"Error": error.error, "Cause": error.cause}
-    if state.jsonata:
-        scope = Scope(None, env, {"input": raw, "context": env.context, "errorOutput": error_output})
-        assigned = _assign(catcher.assign, scope)
-        output = catcher.output(scope) if catcher.output is not None else error_output
-        return output, assigned
-    assigned = _assign(catcher.assign, Scope(error_output, env))
-    if catcher.discard_result:
-        return raw, assigned
-    if catcher.result_path is None:
-        return error_output, assigned
-    return catcher.result_path.put(raw, error_output), assigned
-
-
-# -- Task -----------------------------------------------------------------------------------
-
-
-def _positive_seconds(state: TaskState, expr: Expr | None, field: str, scope: Scope) -> int | None:
-    if expr is None:
-        return None
-    try:
-        value = expr(scope)
-    except paths.PathNotFound as missing:
-        raise RuntimeFailure(missing.cause) from None
-    if field.endswith("Path"):
-        return int(_integer(value, field, _path_text(state, field)))
-    if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
-        raise QueryEvaluationError(f"The {field} field must be a positive integer but was: {_text(value)}")
-    return int(value)
-
-
-async def _run_task(run: Run, state: TaskState, raw: JSON, env: Env, frame: Frame) -> JSON:
-    if state.jsonata:
-        scope = Scope(None, env, {"input": raw, "context": env.context})
-        payload = state.arguments(scope) if state.arguments is not None else raw
-    else:
-        payload = effective_input(state, raw, env)
-        scope = Scope(raw, env)
-    timeout = _positive_seconds(state, state.timeout_seconds, state.timeout_field, scope)
-    heartbeat = _positive_seconds(state, state.heartbeat_seconds, state.heartbeat_field, scope)
-    target = resources.classify(state.resource)
-    history, lane = run.history, frame.lane
-    request_id = str(uuid.UUID(int=run.random.getrandbits(128), version=4))
-
-    if target.style == "lambda-arn":
-        details: dict[str, JSON] = {"resource": state.resource, "input": payload}
-        if timeout is not None:
-            details["timeoutInSeconds"] = timeout
-        history.add(lane, "LambdaFunctionScheduled", details)
-        history.add(lane, "LambdaFunctionStarted")
-        prefix, function_name = "LambdaFunction", state.resource
-        function = run.resolver.find(state.resource)
-        call_payload = payload
-        style = "spaced"
-    else:
-        details = {
-            "resourceType": target.resource_type,
-            "resource": target.api,
-            "region": REGION,
-            "parameters": payload,
-        }
-        if timeout is not None:
-            details["timeoutInSeconds"] = timeout
-        if heartbeat is not None:
-            details["heartbeatInSeconds"] = heartbeat
-        history.add(lane, "TaskScheduled", details)
-        history.add(lane, "TaskStarted", {"resourceType": target.resource_type, "resource": target.api})
-        prefix = "Task"
-        if target.style == "lambda-invoke":
-            function_name = str(payload.get("FunctionName", "")) if isinstance(payload, dict) else ""
-            function = run.resolver.find(function_name)
-            call_payload = payload.get("Payload") if isinstance(payload, dict) else None
-            if call_payload is None:  # Lambda receives an empty event
-                call_payload = {}
-            elif isinstance(call_payload, str):
-                try:
-                    call_payload = json.loads(call_payload)
-                except ValueError:
-                    pass
-            style = "compact"
-        else:
-            function_name = state.resource
-            function = run.resolver.find(state.resource)
-            call_payload = payload
-            style = None  # type: ignore[assignment]
-    tail = {} if prefix == "LambdaFunction" else {"resourceType": target.resource_type, "resource": target.api}
-    override = run.task_override(state.name) if run.task_override is not None else None
-    if override is not None:  # a mocked response: the result exactly as given, no envelope
-        function, call_payload, style = override, payload, None  # type: ignore[assignment]
-        target = resources.Target(target.resource, "custom", target.resource_type, target.api, target.pattern)
-    try:
-        if function is None:
-            raise _missing_function(run, target, function_name)
-        context = resources.Invocation(function_name, request_id, None)
-        waits_outside = resources.is_async(function)
-
-        async def call() -> JSON:
-            if waits_outside:  # an async resource awaits the world, not our clock
-                run.clock.idle()
-            try:
-                return await resources.invoke(
-                    function,
-                    call_payload,
-                    context,
-                    lambda_style=style if target.style != "custom" else None,
-                    request_id=request_id,
-                    name=state.resource if target.style in ("lambda-arn", "custom") else target.resource_type,
-                )
-            finally:
-                if waits_outside:
-                    run.clock.busy()
-
-        result = await _with_timeout(run, call, timeout)
-    except ExecutionError as error:
-        kind = "TimedOut" if error.error == "States.Timeout" else "Failed"
-        failure: dict[str, JSON] = {**tail, "error": error.error}
-        if error.cause:
-            failure["cause"] = error.cause
-        history.add(lane, f"{prefix}{kind}", failure)
-        raise
-    if target.style == "lambda-invoke":
-        tail_log = isinstance(payload, dict) and payload.get("LogType") == "Tail"
-        result = _lambda_envelope(result, request_id, tail_log)
-    history.add(lane, f"{prefix}Succeeded", {**tail, "output": result})
-    return result
-
-
-def _missing_function(run: Run, target: resources.Target, name: str) -> ExecutionError:
-    if target.style == "lambda-invoke":
-        arn = run.resolver.function_arn(name)
-        return TaskFailed(
-            "Lambda.ResourceNotFoundException",
-            f"Function not found: {arn}:$LATEST (Service: AWSLambda; Status Code: 404; Error Code: "
-            f"ResourceNotFoundException; Request ID: {uuid.UUID(int=run.random.getrandbits(128), version=4)}; "
-            "Proxy: null)",
-        )
-    return TaskFailed("States.TaskFailed", f"No callable was given for the resource '{name}'.")
-
-
-def _lambda_envelope(result: JSON, request_id: str, tail_log: bool) -> JSON:
-    """AWS's lambda:invoke result; `LogType: Tail` adds the (here empty) log tail as AWS does."""
-    length = str(len(json.dumps(result).encode()))
-    envelope: dict[str, Any] = {
-        "ExecutedVersion": "$LATEST",
-        "Payload": result,
-        "SdkHttpMetadata": {
-            "AllHttpHeaders": {
-                "X-Amz-Executed-Version": ["$LATEST"],
-                "x-amzn-Remapped-Content-Length": ["0"],
-                "Connection": ["keep-alive"],
-                "x-amzn-RequestId": [request_id],
-                "Content-Length": [length],
-                "Date": ["Thu, 01 Jan 2026 00:00:00 GMT"],
-                "X-Amzn-Trace-Id": ["Root=1-00000000-000000000000000000000000;Sampled=0"],
-                "Content-Type": ["application/json"],
-            },
-            "HttpHeaders": {
-                "Connection": "keep-alive",
-                "Content-Length": length,
-                "Content-Type": "application/json",
-                "Date": "Thu, 01 Jan 2026 00:00:00 GMT",
-                "X-Amz-Executed-Version": "$LATEST",
-                "x-amzn-Remapped-Content-Length": "0",
-                "x-amzn-RequestId": request_id,
-                "X-Amzn-Trace-Id": "Root=1-00000000-000000000000000000000000;Sampled=0",
-            },
-            "HttpStatusCode": 200,
-        },
-        "SdkResponseMetadata": {"RequestId": request_id},
-        "StatusCode": 200,
-    }
-    if tail_log:
-        log = base64.b64encode(f"START RequestId: {request_id} Version: $LATEST\n".encode()).decode()
-        envelope = {"ExecutedVersion": "$LATEST", "LogResult": log, **envelope}
-        envelope["SdkHttpMetadata"]["AllHttpHeaders"] = {
-            "X-Amz-Log-Result": [log],
-            **envelope["SdkHttpMetadata"]["AllHttpHeaders"],
-        }
-        envelope["SdkHttpMetadata"]["HttpHeaders"]["X-Amz-Log-Result"] = log
-    return envelope
-
-
-async def _with_timeout(run: Run, call: Callable[[], Any], seconds: float | None) -> Any:
-    """Await `call()`; past `seconds` of clock time it is cancelled and States.Timeout raised."""
-    if seconds is None:
-        return await call()
-    outcome: dict[str, Any] = {}
-
-    async def timer() -> None:
-        try:
-            await run.clock.sleep(seconds)
-            outcome.setdefault("timeout", True)
-            tg.cancel_scope.cancel()
-        finally:
-            run.clock.idle()
-
-    async def work() -> None:
-        try:
-            outcome.setdefault("result", await call())
-            tg.cancel_scope.cancel()
-        finally:
-            run.clock.idle()
-
-    async with anyio.create_task_group() as tg:
-        for task in (timer, work):
-            run.clock.busy()
-            tg.start_soon(task)
-        run.clock.idle()  # this task only waits for the two above
-    run.clock.busy()
-    if "result" in outcome:
-        return outcome["result"]
-    raise Timeout("")
-
-
-# -- Parallel -------------------------------------------------------------------------------
-
-
-async def _run_children(run: Run, count: int, workers: int, child: Callable[[int], Any]) -> None:
-    """Run `child(0..count-1)` with at most `workers` at once; the first error cancels the rest."""
-    failure: list[ExecutionError] = []
-    indices = iter(range(count))
-
-    async def worker() -> None:
-        try:
-            for index in indices:
-                await child(index)
-        except ExecutionError as error:
-            if not failure:
-                failure.append(error)
-            tg.cancel_scope.cancel()
-        finally:
-            run.clock.idle()
-
-    async with anyio.create_task_group() as tg:
-        for _ in range(min(workers, count)):
-            run.clock.busy()  # counted from now, so time cannot jump before the worker starts
-            tg.start_soon(worker)
-        run.clock.idle()  # this task only waits for its children
-    run.clock.busy()
-    if failure:
-        raise failure[0]
-
-
-async def _run_parallel(run: Run, state: ParallelState, raw: JSON, env: Env, frame: Frame) -> JSON:
-    if state.jsonata:
-        scope = Scope(None, env, {"input": raw, "context": env.context})
-        value = state.arguments(scope) if state.arguments is not None else raw
-    else:
-        value = effective_input(state, raw, env)
-    history = run.history
-    started = history.add(frame.lane, "ParallelStateStarted")
-    results: list[JSON] = [None] * len(state.branches)
-
-    async def branch(index: int) -> None:
-        lane = Lane(started)
-        results[index] = await run_graph(run, state.branches[index], value, Frame(lane, ChainMap({}, frame.variables)))
-
-    try:
-        await _run_children(run, len(state.branches), len(state.branches), branch)
-    except ExecutionError:
-        history.add(frame.lane, "ParallelStateFailed", previous=history.last_id)
-        raise
-    history.add(frame.lane, "ParallelStateSucceeded", previous=history.last_id)
-    return results
-
-
-# -- Map ------------------------------------------------------------------------------------
-
-
-def _map_items(state: MapState, raw: JSON, effective: JSON, env: Env) -> list[JSON]:
-    from . import jsonata
-
-    if state.jsonata:
-        if state.items is None:
-            if not isinstance(raw, list):
-                raise QueryEvaluationError(f"Map state input must be an array but was: {paths.dumps(raw)}")
-            return raw
-        value = state.items(Scope(None, env, {"input": raw, "context": env.context}))
-        expression = jsonata.compile(state.raw["Items"]) if jsonata.is_expression(state.raw.get("Items")) else None
-        return jsonata.expect(value, "array", expression, "Items")  # type: ignore[return-value]
-    value = effective if state.items is None else state.items(Scope(effective, env))
-    if not isinstance(value, list):
-        raise RuntimeFailure(f'Reference path "{state.items_field}" must point to array.')
-    return value
-
-
-def _map_limits(state: MapState, scope: Scope) -> tuple[int, int | None, float | None]:
-    def read(expr: Expr | None, field: str) -> JSON:
-        if expr is None:
-            return None
-        try:
-            return expr(scope)
-        except paths.PathNotFound as missing:
-            raise RuntimeFailure(missing.cause) from None
-
-    concurrency = read(state.max_concurrency, state.max_concurrency_field)
-    if concurrency is not None and state.max_concurrency_field.endswith("Path"):
-        concurrency = _integer(concurrency, "MaxConcurrencyPath", _path_text(state, "MaxConcurrencyPath"))
-    count = read(state.tolerated_failure_count, state.tolerated_failure_count_field)
-    if count is not None:
-        if state.tolerated_failure_count_field.endswith("Path"):
-            count = _integer(count, "ToleratedFailureCountPath", _path_text(state, "ToleratedFailureCountPath"))
-        if count < 0:  # type: ignore[operator]
-            raise RuntimeFailure("ToleratedFailureCount cannot be negative.")
-    percentage = read(state.tolerated_failure_percentage, state.tolerated_failure_percentage_field)
-    if percentage is not None:
-        if state.tolerated_failure_percentage_field.endswith("Path"):
-            percentage = _integer(
-                percentage,
-                "ToleratedFailurePercentagePath",
-                _path_text(state, "ToleratedFailurePercentagePath"),
-                kind="float",
-            )
-        if not 0 <= percentage <= 100:  # type: ignore[operator]
-            raise RuntimeFailure("ToleratedFailurePercentage must be between 0 and 100.")
-    return int(concurrency or 0), count, percentage  # type: ignore[arg-type, return-value]
-
-
-async def _run_map(run: Run, state: MapState, raw: JSON, env: Env, frame: Frame) -> JSON:
-    assert state.processor is not None
-    if state.jsonata:
-        effective = raw
-        scope = Scope(None, env, {"input": raw, "context": env.context})
-    else:
-        effective = _get(state.input_path, state.input_null, raw, env)
-        scope = Scope(effective, env)
-    items = _map_items(state, raw, effective, env)
-    concurrency, tolerated_count, tolerated_percentage = _map_limits(state, scope)
-    if state.batch_max_items is not None:
-        size = int(state.batch_max_items(scope) or 1)  # type: ignore[arg-type]
-        batch_input = state.batch_input(scope) if state.batch_input is not None else None
-        batches: list[JSON] = []
-        for start in range(0, len(items), size):
-            batch: dict[str, JSON] = {"Items": items[start : start + size]}
-            if batch_input is not None:
-                batch = {"BatchInput": batch_input, **batch}
-            batches.append(batch)
-        items = batches
-    history = run.history
-    started = history.add(frame.lane, "MapStateStarted", {"length": len(items)})
-    if state.distributed:
-        history.add(frame.lane, "MapRunStarted", {"mapRunArn": _map_run_arn(run, state)})
-    results: list[JSON] = [None] * len(items)
-    failed: list[ExecutionError] = []
-    tolerant = tolerated_count is not None or tolerated_percentage is not None
-    sequential_lane = Lane(started)
-    inner_vars: Callable[[], Variables] = (lambda: {}) if state.distributed else (lambda: ChainMap({}, frame.variables))
-
-    async def iteration(index: int) -> None:
-        item = items[index]
-        if state.item_selector is not None:
-            context = {**env.context, "Map": {"Item": {"Index": index, "Value": item}}}
-            item_env = Env(context, frame.variables, run.random)
-            if state.jsonata:
-                value = state.item_selector(Scope(None, item_env, {"input": raw, "context": context}))
-            else:
-                value = state.item_selector(Scope(effective, item_env))
-        else:
-            value = item
-        lane = Lane(sequential_lane.last if concurrency == 1 else started)
-        details = {"name": state.name, "index": index}
-        if not state.distributed:
-            history.add(lane, "MapIterationStarted", details)
-        try:
-            results[index] = await run_graph(run, state.processor, value, Frame(lane, inner_vars()))  # type: ignore[arg-type]
-        except ExecutionError as error:
-            if not state.distributed:
-                history.add(lane, "MapIterationFailed", details)
-            if not tolerant:
-                raise
-            failed.append(error)
-            results[index] = {"Error": error.error, "Cause": error.cause}
-            if _exceeded(len(failed), len(items), tolerated_count, tolerated_percentage):
-                raise ExceedToleratedFailureThreshold("The specified tolerated failure threshold was exceeded") from None
-        else:
-            if not state.distributed:
-                history.add(lane, "MapIterationSucceeded", details)
-        sequential_lane.last = lane.last
-
-    limit = concurrency or (DISTRIBUTED_CONCURRENCY if state.distributed else INLINE_CONCURRENCY)
-    try:
-        await _run_children(run, len(items), limit, iteration)
-    except ExecutionError as error:
-        if state.distributed:
-            history.add(frame.lane, "MapRunFailed", {"error": error.error, "cause": error.cause}, previous=history.last_id)
-        history.add(frame.lane, "MapStateFailed", previous=history.last_id)
-        raise
-    if state.distributed:
-        history.add(frame.lane, "MapRunSucceeded", previous=history.last_id)
-    history.add(frame.lane, "MapStateSucceeded", previous=history.last_id)
-    return results
-
-
-def _exceeded(failures: int, total: int, count: int | None, percentage: float | None) -> bool:
-    if count is not None and failures > count:
-        return True
-    if percentage is not None and total and failures * 100 / total > percentage:
-        return True
-    return count is None and percentage is None and failures > 0
-
-
-def _map_run_arn(run: Run, state: MapState) -> str:
-    machine = str(run.base["StateMachine"]["Name"])  # type: ignore[index]
-    label = state.label or state.name
-    return f"arn:aws:states:{REGION}:{ACCOUNT}:mapRun:{machine}/{label}:{uuid.UUID(int=run.random.getrandbits(128), version=4)}"
+            output, assigned = caught(state, catcher, raw, error, env)
+            return output, catcher.next, assigned
 
 
 # -- an execution ---------------------------------------------------------------------------
 
 
+@asynccontextmanager
+async def start(
+    machine: StateMachine,
+    input: JSON = None,  # noqa: A002 - the ASL word
+    **options: Any,
+) -> AsyncIterator[Execution]:
+    """Start an execution in the background; the block ends when the execution has ended.
+
+    Takes the keywords of `execute`. Inside the block the Execution can be aborted, its task
+    tokens answered (`send_task_success`...), and its events followed (`events()`).
+    """
+    async with anyio.create_task_group() as tg:
+        execution = _prepare(machine, input, **options)
+        tg.start_soon(_drive, machine, execution)
+        await checkpoint()
+        yield execution
+        await execution.wait()
+
+
 async def execute(
+    machine: StateMachine,
+    input: JSON = None,  # noqa: A002 - the ASL word
+    **options: Any,
+) -> Execution:
+    """Run one execution to its end and return it; a failed execution is a result, not an exception.
+
+    Keywords: `resources` (resource ARN or name -> callable), `clock` (default: real time;
+    `VirtualClock()` for instant waits), `seed` (repeatable UUIDs, random numbers, jitter),
+    `name` (the execution's name), `state_machine_name`, `role_arn`, `limits` (`Limits`),
+    `on_event` (called with each HistoryEvent as it is recorded), `task_override`
+    (state name -> callable or None: replaces a Task's resource for one attempt, for mocks).
+    Raises ResourceError when a Task names a resource no callable was given for.
+    """
+    execution = _prepare(machine, input, **options)
+    await _drive(machine, execution)
+    return execution
+
+
+def _prepare(
     machine: StateMachine,
     input: JSON = None,  # noqa: A002 - the ASL word
     *,
@@ -891,58 +320,70 @@ async def execute(
     name: str | None = None,
     state_machine_name: str = "StateMachine",
     role_arn: str | None = None,
+    limits: Limits | None = None,
     on_event: Callable[[HistoryEvent], None] | None = None,
     task_override: Callable[[str], Callable[..., Any] | None] | None = None,
 ) -> Execution:
-    """Run one execution to its end and return it; a failed execution is a result, not an exception.
-
-    `task_override(state_name)` may return a callable that replaces a Task's resource for one
-    attempt (mocked responses); its return value is the Task's result as is.
-    """
-    from . import resources as resources_module
-
     clock = clock or SystemClock()
     rng = _random.Random(seed)
     value: JSON = {} if input is None else input
-    name = name or str(uuid.UUID(int=rng.getrandbits(128), version=4))
+    resolver = resources_module.Resolver(resources, REGION, ACCOUNT)
+    if task_override is None:
+        resolver.check(machine)
+    limits = limits or Limits()
+    run = Run(clock, resolver, rng, {}, limits, task_override)
+    name = name or run.uuid()
     machine_arn = f"arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:{state_machine_name}"
     arn = f"arn:aws:states:{REGION}:{ACCOUNT}:execution:{state_machine_name}:{name}"
     role = role_arn or f"arn:aws:iam::{ACCOUNT}:role/StepFunctionsRole"
-    start = clock.now()
-    execution = Execution(name=name, arn=arn, input=value, start_time=start)
-    history = History(clock.now, on_event)
-    execution.history = history.events
-    base: dict[str, JSON] = {
-        "Execution": {
+    started = clock.now()
+    run.base.update(
+        Execution={
             "Id": arn,
             "Input": value,
-            "StartTime": iso(start),
+            "StartTime": iso(started),
             "Name": name,
             "RoleArn": role,
             "RedriveCount": 0,
         },
-        "StateMachine": {"Id": machine_arn, "Name": state_machine_name},
-    }
-    resolver = resources_module.Resolver(resources, REGION, ACCOUNT)
-    run = Run(machine, clock, resolver, rng, history, base, task_override)
+        StateMachine={"Id": machine_arn, "Name": state_machine_name},
+    )
+    execution = Execution(name=name, arn=arn, input=value, start_time=started, _run=run)
+    if on_event is not None:
+        execution._listeners.append(on_event)
+    return execution
+
+
+async def _drive(machine: StateMachine, execution: Execution) -> None:
+    """Run a prepared execution to its end and record how it ended."""
+    run = execution._run
+    assert run is not None
+    clock = run.clock
+    listeners = execution._listeners
+
+    streams = execution._streams
+
+    def notify(event: HistoryEvent) -> None:
+        for listener in listeners:
+            listener(event)
+        for stream in streams:
+            stream.send_nowait(event)
+
+    history = _LimitedHistory(clock.now, notify, run.limits.history_events)
+    execution.history = history.events
     top = Lane()
-    history.add(top, "ExecutionStarted", {"input": value, "roleArn": role})
+    history.add(top, "ExecutionStarted", {"input": execution.input, "roleArn": run.base["Execution"]["RoleArn"]})  # type: ignore[index]
     top.last = 0  # AWS: the first state's Entered event follows no event
     timed_out = False
 
     async def main() -> None:
         try:
-            try:
-                output = await run_graph(run, machine, value, Frame(top, {}))
-            except ExecutionError as error:
-                execution.status, execution.error, execution.cause = Status.FAILED, error.error, error.cause
-            else:
-                try:
-                    _check_size(output, "execution")
-                except ExecutionError as error:
-                    execution.status, execution.error, execution.cause = Status.FAILED, error.error, error.cause
-                else:
-                    execution.status, execution.output = Status.SUCCEEDED, output
+            output = await run_graph(run, machine, execution.input, Frame(top, {}, history))
+            run.check_size(output, "execution")
+        except ExecutionError as error:
+            execution.status, execution.error, execution.cause = Status.FAILED, error.error, error.cause
+        else:
+            execution.status, execution.output = Status.SUCCEEDED, output
         finally:
             clock.idle()
         tg.cancel_scope.cancel()
@@ -956,25 +397,61 @@ async def execute(
         timed_out = True
         tg.cancel_scope.cancel()
 
-    async with anyio.create_task_group() as tg:
-        tg.start_soon(clock.drive)
-        if machine.timeout_seconds:
+    try:
+        async with anyio.create_task_group() as tg:
+            execution._scope = tg.cancel_scope
+            tg.start_soon(clock.drive)
+            if machine.timeout_seconds:
+                clock.busy()
+                tg.start_soon(deadline, machine.timeout_seconds)
             clock.busy()
-            tg.start_soon(deadline, machine.timeout_seconds)
-        clock.busy()
-        tg.start_soon(main)
+            tg.start_soon(main)
+    finally:
+        execution._scope = None
+        execution.stop_time = clock.now()
+        if execution.status is Status.RUNNING and execution._abort is None and not timed_out:
+            execution._abort = ("", "")  # cancelled from outside: the execution was stopped
+        _record_end(execution, history, top, timed_out)
+        for stream in streams:
+            stream.close()
+        execution._done.set()
 
-    if timed_out:
-        execution.status, execution.error, execution.cause = Status.TIMED_OUT, "States.Timeout", ""
-        history.add(top, "ExecutionTimedOut", {"error": "States.Timeout"}, previous=history.last_id)
-    elif execution.status is Status.SUCCEEDED:
-        history.add(top, "ExecutionSucceeded", {"output": execution.output}, previous=history.last_id)
-    else:
+
+def _record_end(execution: Execution, history: History, top: Lane, timed_out: bool) -> None:
+    previous = history.last_id
+    if execution._abort is not None:
+        error, cause = execution._abort
+        execution.status, execution.error, execution.cause = Status.ABORTED, error or None, cause or None
         details: dict[str, JSON] = {}
+        if error:
+            details["error"] = error
+        if cause:
+            details["cause"] = cause
+        history.add(top, "ExecutionAborted", details, previous=previous)
+    elif timed_out:
+        execution.status, execution.error, execution.cause = Status.TIMED_OUT, "States.Timeout", ""
+        history.add(top, "ExecutionTimedOut", {"error": "States.Timeout"}, previous=previous)
+    elif execution.status is Status.SUCCEEDED:
+        history.add(top, "ExecutionSucceeded", {"output": execution.output}, previous=previous)
+    else:
+        details = {}
         if execution.error:
             details["error"] = execution.error
         if execution.cause:
             details["cause"] = execution.cause
-        history.add(top, "ExecutionFailed", details, previous=history.last_id)
-    execution.stop_time = clock.now()
-    return execution
+        history.add(top, "ExecutionFailed", details, previous=previous)
+
+
+class _LimitedHistory(History):
+    """AWS fails an execution whose history reaches its event quota."""
+
+    __slots__ = ("limit",)
+
+    def __init__(self, now: Callable[[], float], listener: Callable[[HistoryEvent], None], limit: int) -> None:
+        super().__init__(now, listener)
+        self.limit = limit
+
+    def add(self, lane: Lane, kind: str, details: dict[str, JSON] | None = None, *, previous: int | None = None) -> int:
+        if len(self.events) >= self.limit - 1 and not kind.startswith("Execution"):
+            raise RuntimeFailure(f"The execution history reached its limit of {self.limit} events.")
+        return super().add(lane, kind, details, previous=previous)

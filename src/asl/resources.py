@@ -91,11 +91,32 @@ class Resolver:
             return name
         return f"arn:aws:lambda:{self.region}:{self.account}:function:{name}"
 
-    def require(self, resource: str) -> Resource:
-        function = self.find(resource)
-        if function is None:
-            raise ResourceError(f"no callable was given for the Task resource {resource!r}")
-        return function
+    def check(self, machine: Any) -> None:
+        """Raise ResourceError, before anything runs, for a Task resource with no callable.
+
+        Resources named at run time (lambda:invoke's FunctionName) can only be checked then;
+        AWS reports those as Lambda.ResourceNotFoundException, and so do we.
+        """
+        missing = sorted({resource for resource in _static_resources(machine) if self.find(resource) is None})
+        if missing:
+            names = ", ".join(repr(m) for m in missing)
+            raise ResourceError(
+                f"no callable was given for the Task resource{'s' * (len(missing) > 1)} {names}; "
+                "pass resources={...} mapping each resource ARN or function name to a Python callable"
+            )
+
+
+def _static_resources(machine: Any) -> list[str]:
+    found: list[str] = []
+    for state in machine.states.values():
+        if state.kind == "Task" and classify(state.resource).style != "lambda-invoke":
+            found.append(state.resource)
+        for branch in getattr(state, "branches", ()):
+            found.extend(_static_resources(branch))
+        processor = getattr(state, "processor", None)
+        if processor is not None:
+            found.extend(_static_resources(processor))
+    return found
 
 
 def _accepts_context(function: Resource) -> bool:
@@ -153,6 +174,7 @@ async def invoke(
     lambda_style: str | None,
     request_id: str,
     name: str,
+    limit: int = PAYLOAD_LIMIT,
 ) -> JSON:
     """Call a resource; its failures come back as ExecutionError named as AWS names them.
 
@@ -179,16 +201,16 @@ async def invoke(
         }
         separators = (",", ":") if lambda_style == "compact" else (", ", ": ")
         raise TaskFailed(name, json.dumps(body, separators=separators)) from None
-    return _as_json(result, name)
+    return _as_json(result, name, limit)
 
 
-def _as_json(result: Any, name: str) -> JSON:
+def _as_json(result: Any, name: str, limit: int) -> JSON:
     """The result as JSON, checked against AWS's payload quota."""
     try:
         text = json.dumps(result, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
     except (TypeError, ValueError) as error:
         raise TaskFailed("States.Runtime", f"The resource returned a value that is not JSON: {error}") from None
-    if len(text.encode()) > PAYLOAD_LIMIT:
+    if len(text.encode()) > limit:
         raise DataLimitExceeded(
             f"The state/task '{name}' returned a result with a size exceeding the maximum number of "
             "bytes service limit."

@@ -1,0 +1,177 @@
+"""What one execution carries while it runs: the `Run`, the `Frame` of each thread of control,
+the limits it enforces, and its pending task tokens. The executor and the states share these.
+"""
+
+from __future__ import annotations
+
+import json
+import random as _random
+import uuid
+from collections.abc import Callable, MutableMapping
+from dataclasses import dataclass
+from typing import Any, Final
+
+import anyio
+
+from . import paths, resources
+from .clock import Clock, iso
+from .context import JSON
+from .errors import DataLimitExceeded, ExecutionError, RuntimeFailure
+from .history import History, Lane
+from .model import State
+
+__all__ = ["ACCOUNT", "REGION", "Frame", "Limits", "Run", "TaskToken"]
+
+REGION: Final = "us-east-1"
+ACCOUNT: Final = "123456789012"
+
+Variables = MutableMapping[str, JSON]
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """AWS's quotas, enforced as AWS enforces them; an embedding program may raise them locally.
+
+    `transitions` is ours, not AWS's: a run that enters more states than this fails with
+    `States.Runtime` instead of looping forever (None: no limit).
+    """
+
+    payload_bytes: int = 262_144
+    history_events: int = 25_000
+    transitions: int | None = None
+
+
+class TaskToken:
+    """A Task waiting for SendTaskSuccess / SendTaskFailure / SendTaskHeartbeat."""
+
+    __slots__ = ("token", "done", "heartbeat", "output", "error")
+
+    def __init__(self, token: str) -> None:
+        self.token = token
+        self.done = anyio.Event()
+        self.heartbeat = anyio.Event()
+        self.output: JSON = None
+        self.error: ExecutionError | None = None
+
+
+class Frame:
+    """One thread of control (the execution, a branch, an iteration): where its events go,
+    the variables it sees, and whether it runs beside siblings (then it yields between states).
+    """
+
+    __slots__ = ("lane", "variables", "history", "concurrent")
+
+    def __init__(self, lane: Lane, variables: Variables, history: History, concurrent: bool = False) -> None:
+        self.lane, self.variables, self.history, self.concurrent = lane, variables, history, concurrent
+
+
+class Run:
+    """Everything one execution shares across its states, branches and iterations."""
+
+    def __init__(
+        self,
+        clock: Clock,
+        resolver: resources.Resolver,
+        rng: _random.Random,
+        base_context: dict[str, JSON],
+        limits: Limits,
+        task_override: Callable[[str], Callable[..., Any] | None] | None = None,
+    ) -> None:
+        self.clock = clock
+        self.resolver = resolver
+        self.random = rng
+        self.base = base_context
+        self.limits = limits
+        self.task_override = task_override
+        self.tokens: dict[str, TaskToken] = {}
+        self.transitions = 0
+
+    def context(self, state: State, entered: float, retry_count: int | None = None) -> dict[str, JSON]:
+        """A fresh `$$` for one state entry; Execution and StateMachine are shared, read-only."""
+        entry: dict[str, JSON] = {"Name": state.name, "EnteredTime": iso(entered)}
+        if retry_count is not None:
+            entry["RetryCount"] = retry_count
+        return {**self.base, "State": entry}
+
+    def uuid(self) -> str:
+        """A v4 UUID from the run's seeded random source."""
+        return str(uuid.UUID(int=self.random.getrandbits(128), version=4))
+
+    def count_transition(self) -> None:
+        self.transitions += 1
+        limit = self.limits.transitions
+        if limit is not None and self.transitions > limit:
+            raise RuntimeFailure(f"The execution exceeded its limit of {limit} state transitions.")
+
+    def check_size(self, value: JSON, name: str, *, catchable: bool = False) -> None:
+        """Fail with States.DataLimitExceeded when a payload is over the quota."""
+        if isinstance(value, str | list | dict) and self._large(value):
+            error = DataLimitExceeded(
+                f"The state/task '{name}' returned a result with a size exceeding the maximum number "
+                "of bytes service limit."
+            )
+            error.catchable = catchable  # type: ignore[misc]
+            raise error
+
+    def _large(self, value: str | list[JSON] | dict[str, JSON]) -> bool:
+        limit = self.limits.payload_bytes
+        # A cheap screen first: only payloads that could be near the quota are serialised.
+        if isinstance(value, str):
+            return len(value) * 4 > limit and len(value.encode()) > limit
+        if len(value) * 2 < limit // 1024 and not _nested_large(value, limit):
+            return False
+        return len(json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode()) > limit
+
+
+def _nested_large(value: list[JSON] | dict[str, JSON], limit: int) -> bool:
+    """Whether a small container holds anything that might be big (a long string, a big child)."""
+    items = value.values() if isinstance(value, dict) else value
+    for item in items:
+        if isinstance(item, str):
+            if len(item) * 4 > limit // 8:
+                return True
+        elif isinstance(item, list | dict) and (len(item) > 32 or _nested_large(item, limit)):
+            return True
+    return False
+
+
+def locate(error: ExecutionError, state: State, entered_id: int) -> ExecutionError:
+    """Prefix a located error's cause with the state it happened in, as AWS does (once)."""
+    if error.located and not getattr(error, "_prefixed", False):
+        error.cause = (
+            f"An error occurred while executing the state '{state.name}' "
+            f"(entered at the event id #{entered_id}). {error.cause}"
+        )
+        error._prefixed = True  # type: ignore[attr-defined]
+    return error
+
+
+def text(value: JSON) -> str:
+    """A value as it appears inside an error message or an error name."""
+    if value is None:
+        return ""
+    return value if isinstance(value, str) else paths.dumps(value)
+
+
+def field_text(state: State, key: str) -> str:
+    """The raw text of one field of a state's definition (for error messages that quote it)."""
+    return str(state.raw.get(key, ""))
+
+
+def number(value: JSON, field: str, source: str, *, kind: str = "integer") -> int | float:
+    """A `...Path` field's value as a number, failing as AWS fails (numeric text is accepted)."""
+    candidate = value
+    if isinstance(candidate, str):
+        try:
+            candidate = float(candidate) if kind == "float" else int(candidate)
+        except ValueError:
+            pass
+    if not isinstance(candidate, bool):
+        if kind == "float" and isinstance(candidate, int | float):
+            return candidate
+        if isinstance(candidate, int):
+            return candidate
+        if isinstance(candidate, float) and candidate.is_integer():
+            return int(candidate)
+    shown = value if isinstance(value, str) else paths.dumps(value)
+    raise RuntimeFailure(f'The {field} field refers to value "{shown}" which is not a valid {kind}: {source}')

@@ -1,0 +1,208 @@
+"""The Map state: items from the input (or an ItemReader resource), one iteration each.
+
+Inline iterations read the outer variables through a scope of their own; distributed ones
+run as child executions with a history of their own and no outer variables, as on AWS.
+"""
+
+from __future__ import annotations
+
+from collections import ChainMap
+from typing import Final
+
+from .. import jsonata, paths, resources
+from ..context import JSON, Env
+from ..dataflow import select, states_scope
+from ..errors import ExceedToleratedFailureThreshold, ExecutionError, QueryEvaluationError, RuntimeFailure
+from ..history import History, Lane
+from ..model import Expr, MapState, Scope
+from ..runtime import ACCOUNT, REGION, Frame, Run, field_text, number
+from .parallel import fan_out
+
+__all__ = ["run_map"]
+
+INLINE_CONCURRENCY: Final = 40  # AWS runs about 40 inline iterations at once
+DISTRIBUTED_CONCURRENCY: Final = 1000  # AWS allows 10,000 children; fewer workers bound our memory
+
+
+def _read(expr: Expr | None, scope: Scope) -> JSON:
+    if expr is None:
+        return None
+    try:
+        return expr(scope)
+    except paths.PathNotFound as missing:
+        raise RuntimeFailure(missing.cause) from None
+
+
+def _is_path(field: str) -> bool:
+    return field.endswith("Path")
+
+
+def _concurrency(state: MapState, scope: Scope) -> int:
+    value = _read(state.max_concurrency, scope)
+    if value is None:
+        return 0
+    if _is_path(state.max_concurrency_field):
+        value = number(value, "MaxConcurrencyPath", field_text(state, "MaxConcurrencyPath"))
+    if state.jsonata:
+        value = jsonata.expect(value, "integer", None, "MaxConcurrency")
+    return int(value)  # type: ignore[arg-type]
+
+
+def _tolerance(state: MapState, scope: Scope) -> tuple[int | None, float | None]:
+    count = _read(state.tolerated_failure_count, scope)
+    if count is not None:
+        if _is_path(state.tolerated_failure_count_field):
+            count = number(count, "ToleratedFailureCountPath", field_text(state, "ToleratedFailureCountPath"))
+        if count < 0:  # type: ignore[operator]
+            raise RuntimeFailure("ToleratedFailureCount cannot be negative.")
+    percentage = _read(state.tolerated_failure_percentage, scope)
+    if percentage is not None:
+        if _is_path(state.tolerated_failure_percentage_field):
+            percentage = number(
+                percentage,
+                "ToleratedFailurePercentagePath",
+                field_text(state, "ToleratedFailurePercentagePath"),
+                kind="float",
+            )
+        if not 0 <= percentage <= 100:  # type: ignore[operator]
+            raise RuntimeFailure("ToleratedFailurePercentage must be between 0 and 100.")
+    return count, percentage  # type: ignore[return-value]
+
+
+def _exceeded(failures: int, total: int, count: int | None, percentage: float | None) -> bool:
+    if count is not None and failures > count:
+        return True
+    return percentage is not None and total > 0 and failures * 100 / total > percentage
+
+
+async def _items(run: Run, state: MapState, raw: JSON, effective: JSON, env: Env) -> list[JSON]:
+    if state.item_reader is not None:
+        return await _read_items(run, state, effective, env)
+    if state.jsonata:
+        if state.items is None:
+            if not isinstance(raw, list):
+                raise QueryEvaluationError(f"Map state input must be an array but was: {paths.dumps(raw)}")
+            return raw
+        value = state.items(states_scope(env, raw))
+        source = state.raw.get("Items")
+        expression = jsonata.compile(source) if jsonata.is_expression(source) else None
+        return jsonata.expect(value, "array", expression, "Items")  # type: ignore[return-value]
+    value = effective if state.items is None else state.items(Scope(effective, env))
+    if not isinstance(value, list):
+        raise RuntimeFailure(f'Reference path "{state.items_field}" must point to array.')
+    return value
+
+
+async def _read_items(run: Run, state: MapState, effective: JSON, env: Env) -> list[JSON]:
+    """An ItemReader's items come from the callable registered under its Resource."""
+    reader = state.item_reader if isinstance(state.item_reader, dict) else {}
+    resource = str(reader.get("Resource", ""))
+    function = run.resolver.find(resource)
+    if function is None:
+        raise ExecutionError(
+            f"No callable was given for the ItemReader resource '{resource}'.", error="States.ItemReaderFailed"
+        )
+    parameters = reader.get("Parameters", reader.get("Arguments", {}))
+    context = resources.Invocation(resource, run.uuid(), None)
+    items = await resources.invoke(
+        function, parameters, context, lambda_style=None, request_id=context.aws_request_id, name=resource
+    )
+    if not isinstance(items, list):
+        raise ExecutionError("Attempting to map over non-iterable node.", error="States.ItemReaderFailed")
+    limit = (reader.get("ReaderConfig") or {}).get("MaxItems")
+    return items[:limit] if isinstance(limit, int) and limit > 0 else items
+
+
+def _batches(state: MapState, items: list[JSON], scope: Scope) -> list[JSON]:
+    size = _read(state.batch_max_items, scope)
+    if not isinstance(size, int) or size < 1:
+        size = len(items) or 1
+    batch_input = state.batch_input(scope) if state.batch_input is not None else None
+    batches: list[JSON] = []
+    for start in range(0, len(items), size):
+        batch: dict[str, JSON] = {}
+        if batch_input is not None:
+            batch["BatchInput"] = batch_input
+        batch["Items"] = items[start : start + size]
+        batches.append(batch)
+    return batches
+
+
+async def run_map(run: Run, state: MapState, raw: JSON, env: Env, frame: Frame) -> JSON:
+    """One attempt: every item through the processor; results in item order."""
+    from ..executor import run_graph
+
+    processor = state.processor
+    assert processor is not None
+    if state.jsonata:
+        effective = raw
+        scope = states_scope(env, raw)
+    else:
+        effective = select(state.input_path, state.input_null, raw, env)
+        scope = Scope(effective, env)
+    items = await _items(run, state, raw, effective, env)
+    concurrency = _concurrency(state, scope)
+    if state.batch_max_items is not None or state.batch_input is not None:
+        items = _batches(state, items, scope)
+    history = frame.history
+    started = history.add(frame.lane, "MapStateStarted", {"length": len(items)})
+    tolerated_count, tolerated_percentage = _tolerance(state, scope)
+    tolerant = tolerated_count is not None or tolerated_percentage is not None
+    if state.distributed:
+        arn = f"arn:aws:states:{REGION}:{ACCOUNT}:mapRun:{run.base['StateMachine']['Name']}"  # type: ignore[index]
+        history.add(frame.lane, "MapRunStarted", {"mapRunArn": f"{arn}/{state.label or state.name}:{run.uuid()}"})
+    results: list[JSON] = [None] * len(items)
+    failures = 0
+    concurrent = concurrency != 1
+    previous = Lane(started)  # with MaxConcurrency 1, each iteration follows the one before
+
+    async def iteration(index: int) -> None:
+        nonlocal failures
+        item = items[index]
+        if state.item_selector is not None:
+            context = {**env.context, "Map": {"Item": {"Index": index, "Value": item}}}  # type: ignore[dict-item]
+            item_env = Env(context, frame.variables, run.random)
+            if state.jsonata:
+                value = state.item_selector(states_scope(item_env, raw))
+            else:
+                value = state.item_selector(Scope(effective, item_env))
+        else:
+            value = item
+        if state.distributed:  # a child execution: its own history, no outer variables
+            child = Frame(Lane(), {}, History(run.clock.now), concurrent)
+        else:
+            lane = Lane(previous.last if not concurrent else started)
+            child = Frame(lane, ChainMap({}, frame.variables), history, concurrent)
+            history.add(lane, "MapIterationStarted", {"name": state.name, "index": index})
+        try:
+            results[index] = await run_graph(run, processor, value, child)
+        except ExecutionError as error:
+            if not state.distributed:
+                history.add(child.lane, "MapIterationFailed", {"name": state.name, "index": index})
+            if not tolerant or not error.catchable:
+                raise
+            failures += 1
+            results[index] = {"Error": error.error, "Cause": error.cause}
+            if _exceeded(failures, len(items), tolerated_count, tolerated_percentage):
+                raise ExceedToleratedFailureThreshold(
+                    "The specified tolerated failure threshold was exceeded"
+                ) from None
+        else:
+            if not state.distributed:
+                history.add(child.lane, "MapIterationSucceeded", {"name": state.name, "index": index})
+        previous.last = child.lane.last if not state.distributed else previous.last
+
+    limit = concurrency or (DISTRIBUTED_CONCURRENCY if state.distributed else INLINE_CONCURRENCY)
+    try:
+        await fan_out(run, len(items), limit, iteration)
+    except ExecutionError as error:
+        if state.distributed:
+            details: dict[str, JSON] = {"error": error.error}
+            if error.cause:
+                details["cause"] = error.cause
+            history.add(frame.lane, "MapRunFailed", details, previous=history.last_id)
+        raise
+    if state.distributed:
+        history.add(frame.lane, "MapRunSucceeded", previous=history.last_id)
+    history.add(frame.lane, "MapStateSucceeded", previous=history.last_id)
+    return results

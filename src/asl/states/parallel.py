@@ -1,0 +1,66 @@
+"""The Parallel state, and the bounded fan-out that Parallel and Map share."""
+
+from __future__ import annotations
+
+from collections import ChainMap
+from collections.abc import Awaitable, Callable
+
+import anyio
+
+from ..context import JSON, Env
+from ..dataflow import effective_input
+from ..errors import ExecutionError
+from ..history import Lane
+from ..model import ParallelState
+from ..runtime import Frame, Run
+
+__all__ = ["fan_out", "run_parallel"]
+
+
+async def fan_out(run: Run, count: int, workers: int, child: Callable[[int], Awaitable[None]]) -> None:
+    """Run `child(0..count-1)`, at most `workers` at once, in index order of start.
+
+    The first error cancels the other children and is raised once they have stopped.
+    Workers are lightweight tasks, never threads; their number, not `count`, bounds memory.
+    """
+    failure: list[ExecutionError] = []
+    indices = iter(range(count))
+
+    async def worker() -> None:
+        try:
+            for index in indices:
+                await child(index)
+        except ExecutionError as error:
+            if not failure:
+                failure.append(error)
+            tg.cancel_scope.cancel()
+        finally:
+            run.clock.idle()
+
+    async with anyio.create_task_group() as tg:
+        for _ in range(min(workers, count)):
+            run.clock.busy()  # counted from now, so time cannot jump before the worker starts
+            tg.start_soon(worker)
+        run.clock.idle()  # this task only waits for its children
+    run.clock.busy()
+    if failure:
+        raise failure[0]
+
+
+async def run_parallel(run: Run, state: ParallelState, raw: JSON, env: Env, frame: Frame) -> JSON:
+    """One attempt: every branch on the same input, results in branch order."""
+    from ..executor import run_graph
+
+    value = effective_input(state, raw, env)
+    history = frame.history
+    started = history.add(frame.lane, "ParallelStateStarted")
+    results: list[JSON] = [None] * len(state.branches)
+    concurrent = len(state.branches) > 1
+
+    async def branch(index: int) -> None:
+        child = Frame(Lane(started), ChainMap({}, frame.variables), history, concurrent)
+        results[index] = await run_graph(run, state.branches[index], value, child)
+
+    await fan_out(run, len(state.branches), len(state.branches), branch)
+    frame.lane.last = history.last_id
+    return results
