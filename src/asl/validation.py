@@ -766,7 +766,7 @@ class _Semantics:
     # -- one state --------------------------------------------------------------------------
 
     def state(self, state: dict[str, Any], pointer: str) -> None:
-        kind = state.get("Type")
+        kind = state.get("Type") if isinstance(state.get("Type"), str) else None
         own = state.get("QueryLanguage")
         language = own if own in ("JSONPath", "JSONata") else self.top_language
         if kind in _TRANSITIONING:
@@ -1187,7 +1187,7 @@ def _ends(state: Any) -> bool:
     """Whether a state may end its scope; malformed states count, as they are reported elsewhere."""
     if not isinstance(state, dict):
         return True
-    kind = state.get("Type")
+    kind = state.get("Type") if isinstance(state.get("Type"), str) else None
     if kind in _TERMINAL_TYPES or state.get("End") is True or kind not in STATE_TYPES:
         return True
     return kind in _TRANSITIONING and "Next" not in state
