@@ -9,9 +9,11 @@ order and a Task's timeout fires only after everything that could finish first h
 from __future__ import annotations
 
 import heapq
+from collections.abc import Awaitable, Callable
 import itertools
 import time
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Protocol
 
 import anyio
@@ -19,7 +21,10 @@ from anyio.lowlevel import checkpoint
 
 __all__ = ["Clock", "SystemClock", "VirtualClock", "iso"]
 
+Spawn = Callable[[Callable[[], Awaitable[None]]], None]
 
+
+@lru_cache(maxsize=256)
 def iso(seconds: float) -> str:
     """An epoch time as AWS prints timestamps: ISO 8601, milliseconds, `Z`."""
     moment = datetime.fromtimestamp(seconds, UTC)
@@ -39,8 +44,11 @@ class Clock(Protocol):
     def idle(self) -> None:
         """One task of the run stopped doing work (it ended, or waits on something outside)."""
 
-    async def drive(self) -> None:
-        """Advance time when the run is idle; the executor runs it beside the execution."""
+    def bind(self, spawn: Spawn) -> None:
+        """Offer a way to start background tasks (a task group's start_soon) while a run lasts."""
+
+    def unbind(self, spawn: Spawn) -> None:
+        """Withdraw what `bind` offered (the run has ended)."""
 
 
 class SystemClock:
@@ -58,7 +66,10 @@ class SystemClock:
     def idle(self) -> None:
         return None
 
-    async def drive(self) -> None:
+    def bind(self, spawn: Spawn) -> None:
+        return None
+
+    def unbind(self, spawn: Spawn) -> None:
         return None
 
 
@@ -77,6 +88,8 @@ class VirtualClock:
         self._order = itertools.count()
         self._active = 0
         self._wake: anyio.Event | None = None
+        self._spawners: list[Spawn] = []
+        self._driving = False
 
     def now(self) -> float:
         return self._now
@@ -91,6 +104,9 @@ class VirtualClock:
             return
         entry = (self._now + seconds, next(self._order), anyio.Event())
         heapq.heappush(self._sleepers, entry)
+        if not self._driving and self._spawners:
+            self._driving = True
+            self._spawners[-1](self._drive)
         self.idle()
         try:
             await entry[2].wait()
@@ -109,19 +125,33 @@ class VirtualClock:
         if self._active <= 0 and self._sleepers and self._wake is not None:
             self._wake.set()
 
-    async def drive(self) -> None:
-        while True:
-            self._wake = anyio.Event()
-            if self._active <= 0 and self._sleepers:
-                self._wake.set()
-            await self._wake.wait()
-            # Let tasks that were just woken or released take their turn first.
-            for _ in range(4):
-                await checkpoint()
-            if self._active <= 0 and self._sleepers:
-                deadline = self._sleepers[0][0]
-                self._now = max(self._now, deadline)
-                while self._sleepers and self._sleepers[0][0] <= deadline:
-                    _, _, event = heapq.heappop(self._sleepers)
-                    self._active += 1  # on behalf of the sleeper, before it resumes
-                    event.set()
+    def bind(self, spawn: Spawn) -> None:
+        self._spawners.append(spawn)
+
+    def unbind(self, spawn: Spawn) -> None:
+        self._spawners.remove(spawn)
+
+    async def _drive(self) -> None:
+        """Advance time whenever the run is idle; started by the first sleep, ends with its run."""
+        try:
+            while True:
+                self._wake = anyio.Event()
+                if self._active <= 0 and self._sleepers:
+                    self._wake.set()
+                await self._wake.wait()
+                # Let tasks that were just woken or released take their turn first.
+                for _ in range(4):
+                    await checkpoint()
+                if self._active <= 0 and self._sleepers:
+                    deadline = self._sleepers[0][0]
+                    self._now = max(self._now, deadline)
+                    while self._sleepers and self._sleepers[0][0] <= deadline:
+                        _, _, event = heapq.heappop(self._sleepers)
+                        self._active += 1  # on behalf of the sleeper, before it resumes
+                        event.set()
+        finally:
+            self._driving = False
+            self._wake = None
+            if self._sleepers and self._spawners:  # another run still needs time to move
+                self._driving = True
+                self._spawners[-1](self._drive)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import random as _random
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TypeAlias
 
 __all__ = ["JSON", "Env"]
@@ -12,16 +12,28 @@ JSON: TypeAlias = None | bool | int | float | str | list["JSON"] | dict[str, "JS
 
 
 class Env:
-    """The surroundings of one evaluation: `$$` (context), `$name` (variables) and a seeded random source."""
+    """The surroundings of one evaluation: `$$` (context), `$name` (variables) and a seeded random source.
 
-    __slots__ = ("context", "variables", "random")
+    `context` may be given as a function that builds it: most states never read `$$`, so the
+    executor builds it only on first use.
+    """
+
+    __slots__ = ("_context", "variables", "random")
 
     def __init__(
         self,
-        context: JSON = None,
+        context: JSON | Callable[[], JSON] = None,
         variables: Mapping[str, JSON] | None = None,
         random: _random.Random | None = None,
     ) -> None:
-        self.context: JSON = {} if context is None else context
+        self._context: JSON | Callable[[], JSON] = {} if context is None else context
         self.variables: Mapping[str, JSON] = {} if variables is None else variables
         self.random: _random.Random = random or _random.Random()
+
+    @property
+    def context(self) -> JSON:
+        """The context object `$$`."""
+        context = self._context
+        if callable(context):
+            context = self._context = context()
+        return context

@@ -49,7 +49,7 @@ class Status(str, Enum):
         return self.value
 
 
-@dataclass(slots=True, eq=False)
+@dataclass(slots=True, eq=False, repr=False)
 class Execution:
     """One execution: its status, output or error and cause, and its history of events.
 
@@ -72,7 +72,12 @@ class Execution:
     _done: anyio.Event = field(default_factory=anyio.Event, repr=False)
     _listeners: list[Callable[[HistoryEvent], None]] = field(default_factory=list, repr=False)
     _streams: list[MemoryObjectSendStream[HistoryEvent]] = field(default_factory=list, repr=False)
+    _history: History | None = field(default=None, repr=False)
     _abort: tuple[str, str] | None = field(default=None, repr=False)
+
+    def __repr__(self) -> str:
+        ending = f" {self.error}" if self.error else ""
+        return f"<Execution {self.name} {self.status.value}{ending}, {len(self.history)} events>"
 
     def raise_for_status(self) -> None:
         """Raise the execution's error as an ExecutionError unless it succeeded."""
@@ -121,6 +126,12 @@ class Execution:
         """The tokens of the Tasks waiting for a callback now."""
         return tuple(self._run.tokens) if self._run is not None else ()
 
+    def _notify(self, event: HistoryEvent) -> None:
+        for listener in self._listeners:
+            listener(event)
+        for stream in self._streams:
+            stream.send_nowait(event)
+
     def _token(self, token: str) -> Any:
         waiter = self._run.tokens.get(token) if self._run is not None else None
         if waiter is None:
@@ -136,6 +147,8 @@ class Execution:
             send.close()
         else:
             self._streams.append(send)
+            if self._history is not None:
+                self._history.listener = self._notify
         async with receive:
             async for event in receive:
                 yield event
@@ -172,7 +185,7 @@ async def run_state(run: Run, state: State, raw: JSON, frame: Frame) -> tuple[JS
         if isinstance(state, TaskState | ParallelState | MapState):
             output, next_name, assigned = await _run_with_retry(run, state, raw, frame, entered, entered_id)
         else:
-            env = Env(run.context(state, entered), frame.variables, run.random)
+            env = Env(lambda: run.context(state, entered), frame.variables, run.random)
             output, next_name, assigned = await run_basic(run, state, raw, env)
     except ExecutionError as error:
         _evaluation_failed(error, state, frame)
@@ -233,7 +246,7 @@ async def _run_with_retry(
     attempts = [0] * len(state.retry)
     retry_count = 0
     while True:
-        env = Env(run.context(state, entered, retry_count), frame.variables, run.random)
+        env = Env(lambda count=retry_count: run.context(state, entered, count), frame.variables, run.random)
         try:
             match state:
                 case TaskState():
@@ -359,34 +372,13 @@ async def _drive(machine: StateMachine, execution: Execution) -> None:
     run = execution._run
     assert run is not None
     clock = run.clock
-    listeners = execution._listeners
-
-    streams = execution._streams
-
-    def notify(event: HistoryEvent) -> None:
-        for listener in listeners:
-            listener(event)
-        for stream in streams:
-            stream.send_nowait(event)
-
-    history = _LimitedHistory(clock.now, notify, run.limits.history_events)
+    history = History(clock.now, execution._notify if execution._listeners else None, run.limits.history_events)
     execution.history = history.events
+    execution._history = history
     top = Lane()
     history.add(top, "ExecutionStarted", {"input": execution.input, "roleArn": run.base["Execution"]["RoleArn"]})  # type: ignore[index]
     top.last = 0  # AWS: the first state's Entered event follows no event
     timed_out = False
-
-    async def main() -> None:
-        try:
-            output = await run_graph(run, machine, execution.input, Frame(top, {}, history))
-            run.check_size(output, "execution")
-        except ExecutionError as error:
-            execution.status, execution.error, execution.cause = Status.FAILED, error.error, error.cause
-        else:
-            execution.status, execution.output = Status.SUCCEEDED, output
-        finally:
-            clock.idle()
-        tg.cancel_scope.cancel()
 
     async def deadline(seconds: float) -> None:
         nonlocal timed_out
@@ -400,19 +392,31 @@ async def _drive(machine: StateMachine, execution: Execution) -> None:
     try:
         async with anyio.create_task_group() as tg:
             execution._scope = tg.cancel_scope
-            tg.start_soon(clock.drive)
-            if machine.timeout_seconds:
+            clock.bind(tg.start_soon)
+            try:
+                if machine.timeout_seconds:
+                    clock.busy()
+                    tg.start_soon(deadline, machine.timeout_seconds)
                 clock.busy()
-                tg.start_soon(deadline, machine.timeout_seconds)
-            clock.busy()
-            tg.start_soon(main)
+                try:
+                    output = await run_graph(run, machine, execution.input, Frame(top, {}, history))
+                    run.check_size(output, "execution")
+                except ExecutionError as error:
+                    execution.status, execution.error, execution.cause = Status.FAILED, error.error, error.cause
+                else:
+                    execution.status, execution.output = Status.SUCCEEDED, output
+                finally:
+                    clock.idle()
+            finally:
+                clock.unbind(tg.start_soon)
+                tg.cancel_scope.cancel()  # the deadline, and the clock's driver if it runs here
     finally:
         execution._scope = None
         execution.stop_time = clock.now()
         if execution.status is Status.RUNNING and execution._abort is None and not timed_out:
             execution._abort = ("", "")  # cancelled from outside: the execution was stopped
         _record_end(execution, history, top, timed_out)
-        for stream in streams:
+        for stream in execution._streams:
             stream.close()
         execution._done.set()
 
@@ -440,18 +444,3 @@ def _record_end(execution: Execution, history: History, top: Lane, timed_out: bo
         if execution.cause:
             details["cause"] = execution.cause
         history.add(top, "ExecutionFailed", details, previous=previous)
-
-
-class _LimitedHistory(History):
-    """AWS fails an execution whose history reaches its event quota."""
-
-    __slots__ = ("limit",)
-
-    def __init__(self, now: Callable[[], float], listener: Callable[[HistoryEvent], None], limit: int) -> None:
-        super().__init__(now, listener)
-        self.limit = limit
-
-    def add(self, lane: Lane, kind: str, details: dict[str, JSON] | None = None, *, previous: int | None = None) -> int:
-        if len(self.events) >= self.limit - 1 and not kind.startswith("Execution"):
-            raise RuntimeFailure(f"The execution history reached its limit of {self.limit} events.")
-        return super().add(lane, kind, details, previous=previous)

@@ -8,11 +8,11 @@ with a sibling `...Details: {"truncated": false}`.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Final
+from typing import Final, NamedTuple
 
 from .clock import iso
 from .context import JSON
+from .errors import RuntimeFailure
 from .paths import dumps
 
 __all__ = ["History", "HistoryEvent", "Lane"]
@@ -47,15 +47,14 @@ _DETAILS: Final = {
 _PAYLOADS: Final = {"input": "inputDetails", "output": "outputDetails", "parameters": None}
 
 
-@dataclass(frozen=True, slots=True)
-class HistoryEvent:
+class HistoryEvent(NamedTuple):
     """One event: `id`, `previous_event_id`, `timestamp` (epoch seconds), `type`, raw `details`."""
 
     id: int
     previous_event_id: int
     timestamp: float
     type: str
-    details: dict[str, JSON] | None = field(default=None, compare=False)
+    details: dict[str, JSON] | None = None
 
     def to_dict(self) -> dict[str, JSON]:
         """The event as GetExecutionHistory returns it."""
@@ -103,14 +102,24 @@ class Lane:
 
 
 class History:
-    """The list of events of one execution, numbered from 1."""
+    """The list of events of one execution, numbered from 1.
 
-    __slots__ = ("events", "now", "listener")
+    AWS fails an execution whose history reaches its quota of events: past `limit` events,
+    `add` raises States.Runtime (the execution's own closing event is always recorded).
+    """
 
-    def __init__(self, now: Callable[[], float], listener: Callable[[HistoryEvent], None] | None = None) -> None:
+    __slots__ = ("events", "now", "listener", "limit")
+
+    def __init__(
+        self,
+        now: Callable[[], float],
+        listener: Callable[[HistoryEvent], None] | None = None,
+        limit: int | None = None,
+    ) -> None:
         self.events: list[HistoryEvent] = []
         self.now = now
         self.listener = listener
+        self.limit = limit
 
     @property
     def last_id(self) -> int:
@@ -118,6 +127,8 @@ class History:
 
     def add(self, lane: Lane, kind: str, details: dict[str, JSON] | None = None, *, previous: int | None = None) -> int:
         event_id = len(self.events) + 1
+        if self.limit is not None and event_id >= self.limit and not kind.startswith("Execution"):
+            raise RuntimeFailure(f"The execution history reached its limit of {self.limit} events.")
         prev = lane.last if previous is None else previous
         event = HistoryEvent(event_id, prev, self.now(), kind, details)
         self.events.append(event)

@@ -198,3 +198,6 @@ class StateMachine:
 
     def __len__(self) -> int:
         return len(self.states)
+
+    def __repr__(self) -> str:
+        return f"<StateMachine StartAt={self.start_at!r}, {len(self.states)} states>"

@@ -85,6 +85,7 @@ class Run:
         self.task_override = task_override
         self.tokens: dict[str, TaskToken] = {}
         self.transitions = 0
+        self.sizes = Sizes()
 
     def context(self, state: State, entered: float, retry_count: int | None = None) -> dict[str, JSON]:
         """A fresh `$$` for one state entry; Execution and StateMachine are shared, read-only."""
@@ -105,7 +106,7 @@ class Run:
 
     def check_size(self, value: JSON, name: str, *, catchable: bool = False) -> None:
         """Fail with States.DataLimitExceeded when a payload is over the quota."""
-        if isinstance(value, str | list | dict) and self._large(value):
+        if isinstance(value, str | list | dict) and self.sizes.size(value) > self.limits.payload_bytes:
             error = DataLimitExceeded(
                 f"The state/task '{name}' returned a result with a size exceeding the maximum number "
                 "of bytes service limit."
@@ -113,26 +114,44 @@ class Run:
             error.catchable = catchable  # type: ignore[misc]
             raise error
 
-    def _large(self, value: str | list[JSON] | dict[str, JSON]) -> bool:
-        limit = self.limits.payload_bytes
-        # A cheap screen first: only payloads that could be near the quota are serialised.
+
+class Sizes:
+    """The UTF-8 size of values as compact JSON, remembered per container.
+
+    JSON values are never changed in place once made (paths.put copies on write), so a
+    container's size stays true while it lives; the cache holds each container it measured,
+    which also keeps its id from being reused. A new output that shares most of its input's
+    children costs only its new parts.
+    """
+
+    __slots__ = ("_cache", "_capacity")
+
+    def __init__(self, capacity: int = 4096) -> None:
+        self._cache: dict[int, tuple[object, int]] = {}
+        self._capacity = capacity
+
+    def size(self, value: JSON) -> int:
         if isinstance(value, str):
-            return len(value) * 4 > limit and len(value.encode()) > limit
-        if len(value) * 2 < limit // 1024 and not _nested_large(value, limit):
-            return False
-        return len(json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode()) > limit
-
-
-def _nested_large(value: list[JSON] | dict[str, JSON], limit: int) -> bool:
-    """Whether a small container holds anything that might be big (a long string, a big child)."""
-    items = value.values() if isinstance(value, dict) else value
-    for item in items:
-        if isinstance(item, str):
-            if len(item) * 4 > limit // 8:
-                return True
-        elif isinstance(item, list | dict) and (len(item) > 32 or _nested_large(item, limit)):
-            return True
-    return False
+            if value.isascii() and value.isprintable() and '"' not in value and "\\" not in value:
+                return len(value) + 2
+            return len(json.dumps(value, ensure_ascii=False).encode())
+        if isinstance(value, bool) or value is None:
+            return 4 if value is not False else 5
+        if isinstance(value, int):
+            return len(str(value))
+        if isinstance(value, float):
+            return len(json.dumps(value))
+        known = self._cache.get(id(value))
+        if known is not None and known[0] is value:
+            return known[1]
+        if isinstance(value, dict):
+            total = 1 + len(value) + sum(self.size(k) + self.size(v) for k, v in value.items())
+        else:
+            total = 1 + max(len(value), 1) + sum(self.size(item) for item in value)  # type: ignore[union-attr]
+        if len(self._cache) >= self._capacity:
+            self._cache.clear()
+        self._cache[id(value)] = (value, total)
+        return total
 
 
 def locate(error: ExecutionError, state: State, entered_id: int) -> ExecutionError:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import os
 import re
+from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime
 from pathlib import Path
@@ -56,9 +57,8 @@ _EXCLUSIVE: Final = (
     ("MaxConcurrency", "MaxConcurrencyPath"),
     ("ToleratedFailureCount", "ToleratedFailureCountPath"),
     ("ToleratedFailurePercentage", "ToleratedFailurePercentagePath"),
-    ("ItemProcessor", "Iterator"),
-    ("ItemSelector", "Parameters"),
 )
+_MAP_EXCLUSIVE: Final = (("ItemProcessor", "Iterator"), ("ItemSelector", "Parameters"))
 _BATCHER_EXCLUSIVE: Final = (
     ("MaxItemsPerBatch", "MaxItemsPerBatchPath"),
     ("MaxInputBytesPerBatch", "MaxInputBytesPerBatchPath"),
@@ -127,16 +127,24 @@ _JSON_START = re.compile(r"\s*\{")
 # Loading
 
 
+def _is_text(source: object) -> bool:
+    return isinstance(source, bytes | bytearray) or (
+        isinstance(source, str) and bool(_JSON_START.match(source))
+    )
+
+
 def load(source: JSON | str | bytes | os.PathLike[str]) -> JSON:
     """Parsed definition from a dict, JSON text, bytes or a file path; raises DefinitionError if unreadable.
 
     A str is JSON text when it starts (after white space) with `{`, otherwise a file path.
     Duplicate keys in one JSON object are refused: a parser that keeps the last one would hide them.
     """
-    if isinstance(source, os.PathLike) or (isinstance(source, str) and not _JSON_START.match(source)):
-        return _parse(_read(Path(source)))
-    if isinstance(source, str | bytes | bytearray):
+    if isinstance(source, bytes | bytearray):
         return _parse(source)
+    if isinstance(source, str):
+        return _parse(source if _JSON_START.match(source) else _read(Path(source)))
+    if isinstance(source, os.PathLike):
+        return _parse(_read(Path(source)))
     return source
 
 
@@ -166,9 +174,8 @@ def _parse(text: str | bytes | bytearray) -> JSON:
     def pairs(items: list[tuple[str, Any]]) -> dict[str, Any]:
         result = dict(items)
         if len(result) != len(items):
-            seen: set[str] = set()
-            repeated = [key for key, _ in items if key in seen or seen.add(key)]  # type: ignore[func-returns-value]
-            duplicates.append((result, list(dict.fromkeys(repeated))))
+            counts = Counter(key for key, _ in items)
+            duplicates.append((result, [key for key, count in counts.items() if count > 1]))
         return result
 
     def constant(name: str) -> None:
@@ -232,9 +239,9 @@ def validate(definition: JSON | str | bytes | os.PathLike[str]) -> tuple[Problem
 
 
 def _size_problems(source: object, document: JSON) -> list[Problem]:
-    if isinstance(source, str | bytes | bytearray):
+    if isinstance(source, str | bytes | bytearray) and _is_text(source):
         size = len(source.encode() if isinstance(source, str) else source)
-    else:
+    else:  # a dict, or a file whose text was parsed: measure it as compact JSON
         try:
             size = len(json.dumps(document, separators=(",", ":"), ensure_ascii=False).encode())
         except (TypeError, ValueError):
@@ -259,10 +266,9 @@ class _Compiled:
         self.schema: dict[str, Any] = schema()
         defs: dict[str, Any] = self.schema["$defs"]
         self.titles = {id(node): node.get("title", "") for node in defs.values()}
-        cls = Draft202012Validator
-        self.root = cls(self.schema)
+        self.root = Draft202012Validator(self.schema)
         self.states = {
-            language: cls({"$ref": f"#/$defs/scopedState.{language}", "$defs": defs})
+            language: Draft202012Validator({"$ref": f"#/$defs/scopedState.{language}", "$defs": defs})
             for language in ("jsonpath", "jsonata")
         }
         checks: dict[str, Check] = {}
@@ -313,12 +319,10 @@ def _schema_problems(document: JSON) -> list[Problem]:
         for name, state in states.items():
             if not fast(state):
                 errors += [(("States", name), error) for error in slow.iter_errors(state)]
-    return _describe(errors, document, compiled)
+    return _describe(errors, compiled)
 
 
-def _describe(
-    errors: list[tuple[tuple[object, ...], Any]], document: JSON, compiled: _Compiled
-) -> list[Problem]:
+def _describe(errors: list[tuple[tuple[object, ...], Any]], compiled: _Compiled) -> list[Problem]:
     problems: list[Problem] = []
     missing: dict[str, list[str]] = {}
     for prefix, error in errors:
@@ -401,7 +405,7 @@ def _message(error: Any, location: tuple[object, ...], compiled: _Compiled) -> s
         unit = {"minItems": " items", "minLength": " characters", "maxLength": " characters"}.get(
             validator, ""
         )
-        return f"The field '{field}' must be {bounds[validator]} {value}{unit}, not {json.dumps(instance)}"
+        return f"The field '{field}' must be {bounds[validator]} {value}{unit}, not {_kind(instance)}"
     return f"The field '{field}' is invalid: {error.message}"
 
 
@@ -437,11 +441,11 @@ def _expected(node: Any, compiled: _Compiled) -> str:
 
 def _kind(value: object) -> str:
     if isinstance(value, str):
-        return json.dumps(value, ensure_ascii=False)
+        return json.dumps(value if len(value) <= 60 else value[:57] + "...", ensure_ascii=False)
     for kind, types in (("a boolean", bool), ("an object", dict), ("an array", list)):
         if isinstance(value, types):
             return kind
-    return "null" if value is None else json.dumps(value)
+    return "null" if value is None else json.dumps(value, default=repr)
 
 
 # -- the fast path: the schema as closures that answer valid or not --------------------------
@@ -783,7 +787,7 @@ class _Semantics:
                 )
         for first, second in _EXCLUSIVE:
             if first in state and second in state:
-                self.exclusive(state, pointer, first, second)
+                self.exclusive(pointer, first, second)
         self.error_handlers(state, pointer)
         if language == "JSONPath":
             self.jsonpath_fields(state, pointer)
@@ -809,7 +813,7 @@ class _Semantics:
         elif kind == "Map":
             self.map(state, pointer)
 
-    def exclusive(self, owner: dict[str, Any], pointer: str, first: str, second: str) -> None:
+    def exclusive(self, pointer: str, first: str, second: str) -> None:
         message = f"'{first}' and '{second}' are mutually exclusive: use only one."
         self.add(f"{pointer}/{second}", "MUTUALLY_EXCLUSIVE_FIELDS", message)
 
@@ -955,16 +959,17 @@ class _Semantics:
     def result_path(self, value: Any, pointer: str) -> None:
         if not isinstance(value, str):
             return
-        if value.startswith("$$"):
+        if not self.reference(value, pointer, "ResultPath"):
+            return
+        root = paths.compile(value).root
+        if root == "context":
             self.add(
                 pointer, "INVALID_REFERENCE_PATH", "ResultPath cannot write into the context object ($$)."
             )
-        elif paths._VARIABLE.match(value):
+        elif root == "variable":
             self.add(
                 pointer, "INVALID_REFERENCE_PATH", "ResultPath cannot write into a variable; use Assign."
             )
-        else:
-            self.reference(value, pointer, "ResultPath")
 
     def intrinsic(self, text: str, pointer: str, field: str) -> None:
         reason = _expression_problem(_compile_intrinsic, text)
@@ -1128,7 +1133,7 @@ class _Semantics:
                 pointer, "MISSING_WAIT_DURATION", f"A Wait state needs exactly one of {', '.join(fields)}."
             )
         for field in present[1:]:
-            self.exclusive(state, pointer, present[0], field)
+            self.exclusive(pointer, present[0], field)
         stamp = state.get("Timestamp")
         if (
             isinstance(stamp, str)
@@ -1143,6 +1148,9 @@ class _Semantics:
             )
 
     def map(self, state: dict[str, Any], pointer: str) -> None:
+        for first, second in _MAP_EXCLUSIVE:
+            if first in state and second in state:
+                self.exclusive(pointer, first, second)
         for field in ("ItemProcessor", "Iterator"):
             processor = state.get(field)
             if isinstance(processor, dict):
@@ -1168,12 +1176,12 @@ class _Semantics:
         reader = state.get("ItemReader")
         config = reader.get("ReaderConfig") if isinstance(reader, dict) else None
         if isinstance(config, dict) and "MaxItems" in config and "MaxItemsPath" in config:
-            self.exclusive(config, f"{pointer}/ItemReader/ReaderConfig", "MaxItems", "MaxItemsPath")
+            self.exclusive(f"{pointer}/ItemReader/ReaderConfig", "MaxItems", "MaxItemsPath")
         batcher = state.get("ItemBatcher")
         if isinstance(batcher, dict):
             for first, second in _BATCHER_EXCLUSIVE:
                 if first in batcher and second in batcher:
-                    self.exclusive(batcher, f"{pointer}/ItemBatcher", first, second)
+                    self.exclusive(f"{pointer}/ItemBatcher", first, second)
             limits = [field for pair in _BATCHER_EXCLUSIVE for field in pair]
             if not any(field in batcher for field in limits):
                 self.add(
