@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from asl import cli
 
 VALID = {
@@ -99,3 +101,11 @@ def test_help_does_not_import_the_validator() -> None:
     code = "import sys; from asl import cli; cli.main(['--help']); print('jsonschema' in sys.modules)"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.splitlines()[-1] == "False"
+
+
+def test_a_dash_reads_standard_input(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sys, "stdin", io.StringIO("[1]"))
+    status, out, _ = run("validate", "-")
+    assert (status, out) == (1, "-: Definition must be a valid JSON object\n")
+    monkeypatch.setattr(sys, "stdin", io.StringIO(json.dumps(VALID)))
+    assert run("validate", "-") == (0, "-: valid (3 states)\n", "")

@@ -92,7 +92,8 @@ def _validate(arguments: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
 
     status = 0
     for name in arguments.files:
-        source: Any = sys.stdin.read() if name == "-" else _path(name)
+        # Standard input is always JSON text (bytes), never a file name.
+        source: Any = sys.stdin.read().encode() if name == "-" else _path(name)
         problems = validation.validate(source)
         if problems:
             status = 1
