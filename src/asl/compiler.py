@@ -141,6 +141,8 @@ class _Compiler:
         common: dict[str, Any] = {
             "name": name,
             "kind": kind,
+            "entered_event": f"{kind}StateEntered",
+            "exited_event": f"{kind}StateExited",
             "jsonata": jsonata,
             "next": raw.get("Next"),
             "end": bool(raw.get("End", False)),

@@ -26,9 +26,9 @@ from .context import JSON, Env
 from .dataflow import caught, finish
 from .errors import ExecutionError, QueryEvaluationError, RuntimeFailure, TaskFailed
 from .history import History, HistoryEvent, Lane
-from .model import MapState, ParallelState, Retrier, State, StateMachine, TaskState
+from .model import MapState, ParallelState, Retrier, State, StateMachine, TaskState, WaitState
 from .runtime import ACCOUNT, REGION, Frame, Limits, Run
-from .states.basic import run_basic
+from .states.basic import run_basic, wait
 from .states.map import run_map
 from .states.parallel import run_parallel
 from .states.task import run_task
@@ -177,16 +177,19 @@ async def run_state(run: Run, state: State, raw: JSON, frame: Frame) -> tuple[JS
     """Enter one state, run it, exit it: (output, name of the next state or None)."""
     run.count_transition()
     history = frame.history
-    entered_id = history.add(frame.lane, f"{state.kind}StateEntered", {"name": state.name, "input": raw})
+    entered_id = history.add(frame.lane, state.entered_event, {"name": state.name, "input": raw})
     entered = run.clock.now()
     if frame.concurrent:  # siblings take turns between states, as AWS interleaves them
         await checkpoint()
     try:
-        if isinstance(state, TaskState | ParallelState | MapState):
+        if isinstance(state, (TaskState, ParallelState, MapState)):
             output, next_name, assigned = await _run_with_retry(run, state, raw, frame, entered, entered_id)
         else:
             env = Env(lambda: run.context(state, entered), frame.variables, run.random)
-            output, next_name, assigned = await run_basic(run, state, raw, env)
+            if isinstance(state, WaitState):
+                output, next_name, assigned = await wait(run, state, raw, env)
+            else:
+                output, next_name, assigned = run_basic(state, raw, env)
     except ExecutionError as error:
         _evaluation_failed(error, state, frame)
         raise _locate(error, state, entered_id) from None
@@ -194,12 +197,13 @@ async def run_state(run: Run, state: State, raw: JSON, frame: Frame) -> tuple[JS
         if state.kind in ("Task", "Wait", "Parallel", "Map"):
             history.add(frame.lane, f"{state.kind}StateAborted")
         raise
-    run.check_size(output, state.name)
+    if output is not raw:  # an unchanged input was measured when it was made
+        run.check_size(output, state.name)
     details: dict[str, JSON] = {"name": state.name, "output": output}
     if assigned:
         frame.variables.update(assigned)
         details["assignedVariables"] = assigned
-    history.add(frame.lane, f"{state.kind}StateExited", details)
+    history.add(frame.lane, state.exited_event, details)
     return output, next_name
 
 

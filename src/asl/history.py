@@ -92,6 +92,9 @@ def _details_key(kind: str) -> str:
     return kind[0].lower() + kind[1:] + "EventDetails"
 
 
+_new_event: Final = tuple.__new__  # NamedTuple's own __new__ is a Python function: slower
+
+
 class Lane:
     """One thread of control (the execution, a branch, an iteration): the id its next event follows."""
 
@@ -130,7 +133,7 @@ class History:
         if self.limit is not None and event_id >= self.limit and not kind.startswith("Execution"):
             raise RuntimeFailure(f"The execution history reached its limit of {self.limit} events.")
         prev = lane.last if previous is None else previous
-        event = HistoryEvent(event_id, prev, self.now(), kind, details)
+        event = _new_event(HistoryEvent, (event_id, prev, self.now(), kind, details))
         self.events.append(event)
         lane.last = event_id
         if self.listener is not None:

@@ -327,12 +327,12 @@ def _invalid(name: str) -> NoReturn:
 
 
 def _is_number(value: object) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
 def _integer(value: object, name: str) -> int:
     """An integer argument; AWS drops the fraction of a non-integer number."""
-    if isinstance(value, bool) or not isinstance(value, int | float):
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
         _invalid(name)
     if isinstance(value, float):
         if not math.isfinite(value):

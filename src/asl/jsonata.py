@@ -126,7 +126,7 @@ def _variable_names(node: Any) -> set[str]:
         if id(item) in seen:
             continue
         seen.add(id(item))
-        if isinstance(item, list | tuple):
+        if isinstance(item, (list, tuple)):
             stack.extend(item)
         elif isinstance(item, dict):
             stack.extend(item.values())
@@ -294,7 +294,7 @@ _KINDS: Final[dict[str, Callable[[JSON], bool]]] = {
     "object": lambda v: isinstance(v, dict),
     "string": lambda v: isinstance(v, str),
     "boolean": lambda v: isinstance(v, bool),
-    "number": lambda v: isinstance(v, int | float) and not isinstance(v, bool),
+    "number": lambda v: isinstance(v, (int, float)) and not isinstance(v, bool),
     "integer": lambda v: isinstance(v, int) and not isinstance(v, bool),
 }
 
@@ -305,7 +305,7 @@ def type_name(value: JSON) -> str:
         return "null"
     if isinstance(value, bool):
         return "boolean"
-    if isinstance(value, int | float):
+    if isinstance(value, (int, float)):
         return "number"
     if isinstance(value, str):
         return "string"
@@ -341,7 +341,7 @@ def _to_engine(value: Any, memo: dict[int, Any]) -> Any:
     if isinstance(value, float):
         # jsonata-js parsed 1.0 as the double 1, which $string prints as "1".
         return _number(value) if math.isfinite(value) else value
-    if not isinstance(value, dict | list):
+    if not isinstance(value, (dict, list)):
         return value
     key = id(value)
     if key in memo:
@@ -373,7 +373,7 @@ _CONVERTED_SIZE: Final = 256
 
 
 def _converted(value: Any, memo: dict[int, Any]) -> Any:
-    if not isinstance(value, dict | list):
+    if not isinstance(value, (dict, list)):
         return _to_engine(value, memo)
     key = id(value)
     entry = _CONVERTED.get(key)
@@ -395,7 +395,7 @@ def _to_json(value: Any) -> JSON:
     """Plain JSON as AWS returns it: jsonata-js numbers are doubles and JSON.stringify prints them."""
     if value is _NULL:
         return None
-    if isinstance(value, str | bool):
+    if isinstance(value, (str, bool)):
         return value
     if isinstance(value, int):
         return value if -_MAX_SAFE <= value <= _MAX_SAFE else _number(float(value))
@@ -442,7 +442,7 @@ def _js_stringify(value: Any) -> str:
         return "null"
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, int | float):
+    if isinstance(value, (int, float)):
         return _js_number(value)
     if isinstance(value, str):
         return json.dumps(value, ensure_ascii=False)
@@ -603,7 +603,7 @@ def _number_of(arg: Any) -> Any:
         return None
     if isinstance(arg, bool):
         return 1 if arg else 0
-    if isinstance(arg, int | float):
+    if isinstance(arg, (int, float)):
         return arg
     if isinstance(arg, str):
         if re.fullmatch(r"-?[0-9]+(\.[0-9]+)?([Ee][-+]?[0-9]+)?", arg):

@@ -78,6 +78,8 @@ class State:
 
     name: str
     kind: str
+    entered_event: str = ""  # "PassStateEntered"...: spelled once here, not at every transition
+    exited_event: str = ""
     jsonata: bool = False
     next: str | None = None
     end: bool = False

@@ -55,6 +55,7 @@ class Path:
     segments: tuple[Segment, ...] = ()
     # jsonpath-ng expression for indefinite paths; None for plain ones.
     query: Any = field(default=None, compare=False)
+    keys_only: bool = field(default=False, compare=False)
 
     @property
     def definite(self) -> bool:
@@ -73,6 +74,14 @@ class Path:
                 raise RuntimeFailure(f"Undefined variable '${self.variable}' in path '{self.text}'") from None
         if self.query is not None:
             return [match.value for match in self.query.find(node)]
+        if self.keys_only:  # the common case: names only, walked without checks
+            found = node
+            try:
+                for segment in self.segments:
+                    found = found[segment]  # type: ignore[index, call-overload]
+                return found
+            except (KeyError, TypeError):
+                pass  # the loop below names what is missing, as AWS does
         for depth, segment in enumerate(self.segments):
             if isinstance(segment, int):
                 if isinstance(node, list) and -len(node) <= segment < len(node):
@@ -159,7 +168,8 @@ def compile(text: str) -> Path:  # noqa: A001 - the module's verb, as re.compile
     root, variable, rest = _split_root(text)
     segments = _plain_segments(rest)
     if segments is not None:
-        return Path(text, root, variable, segments)
+        keys_only = all(isinstance(segment, str) for segment in segments)
+        return Path(text, root, variable, segments, keys_only=keys_only)
     return Path(text, root, variable, (), _jsonpath_query(text, rest))
 
 

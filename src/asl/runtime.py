@@ -106,7 +106,7 @@ class Run:
 
     def check_size(self, value: JSON, name: str, *, catchable: bool = False) -> None:
         """Fail with States.DataLimitExceeded when a payload is over the quota."""
-        if isinstance(value, str | list | dict) and self.sizes.size(value) > self.limits.payload_bytes:
+        if isinstance(value, (str, list, dict)) and self.sizes.size(value) > self.limits.payload_bytes:
             error = DataLimitExceeded(
                 f"The state/task '{name}' returned a result with a size exceeding the maximum number "
                 "of bytes service limit."
@@ -131,27 +131,67 @@ class Sizes:
         self._capacity = capacity
 
     def size(self, value: JSON) -> int:
-        if isinstance(value, str):
-            if value.isascii() and value.isprintable() and '"' not in value and "\\" not in value:
-                return len(value) + 2
-            return len(json.dumps(value, ensure_ascii=False).encode())
-        if isinstance(value, bool) or value is None:
-            return 4 if value is not False else 5
-        if isinstance(value, int):
-            return len(str(value))
-        if isinstance(value, float):
-            return len(json.dumps(value))
-        known = self._cache.get(id(value))
-        if known is not None and known[0] is value:
-            return known[1]
-        if isinstance(value, dict):
-            total = 1 + len(value) + sum(self.size(k) + self.size(v) for k, v in value.items())
-        else:
-            total = 1 + max(len(value), 1) + sum(self.size(item) for item in value)  # type: ignore[union-attr]
-        if len(self._cache) >= self._capacity:
-            self._cache.clear()
-        self._cache[id(value)] = (value, total)
+        kind = type(value)
+        if kind is str:
+            return _TEXT_SIZES.get(value) or _text_size(value)  # type: ignore[arg-type, call-overload]
+        if kind is dict or kind is list:
+            known = self._cache.get(id(value))
+            if known is not None and known[0] is value:
+                return known[1]
+            total = self._container(value)  # type: ignore[arg-type]
+            if len(self._cache) >= self._capacity:
+                self._cache.clear()
+            self._cache[id(value)] = (value, total)
+            return total
+        return _scalar_size(value)
+
+    def _container(self, value: dict[str, JSON] | list[JSON]) -> int:
+        total = 1 + max(len(value), 1)
+        if type(value) is dict:
+            for key, item in value.items():
+                total += _TEXT_SIZES.get(key) or _text_size(key)
+                kind = type(item)
+                if kind is str:
+                    total += _TEXT_SIZES.get(item) or _text_size(item)  # type: ignore[call-overload]
+                elif kind is dict or kind is list:
+                    total += self.size(item)
+                else:
+                    total += _scalar_size(item)
+            return total
+        for item in value:
+            kind = type(item)
+            if kind is str:
+                total += _TEXT_SIZES.get(item) or _text_size(item)  # type: ignore[call-overload]
+            elif kind is dict or kind is list:
+                total += self.size(item)
+            else:
+                total += _scalar_size(item)
         return total
+
+
+_TEXT_SIZES: dict[str, int] = {}  # keys and short strings recur: their sizes are remembered
+
+
+def _text_size(text: str) -> int:
+    if text.isascii() and text.isprintable() and '"' not in text and "\\" not in text:
+        size = len(text) + 2
+    else:
+        size = len(json.dumps(text, ensure_ascii=False).encode())
+    if len(text) <= 64:
+        if len(_TEXT_SIZES) >= 8192:
+            _TEXT_SIZES.clear()
+        _TEXT_SIZES[text] = size
+    return size
+
+
+def _scalar_size(value: JSON) -> int:
+    if value is True or value is None:
+        return 4
+    if value is False:
+        return 5
+    if type(value) is int:
+        return len(str(value))
+    return len(json.dumps(value))
 
 
 def locate(error: ExecutionError, state: State, entered_id: int) -> ExecutionError:
@@ -186,7 +226,7 @@ def number(value: JSON, field: str, source: str, *, kind: str = "integer") -> in
         except ValueError:
             pass
     if not isinstance(candidate, bool):
-        if kind == "float" and isinstance(candidate, int | float):
+        if kind == "float" and isinstance(candidate, (int, float)):
             return candidate
         if isinstance(candidate, int):
             return candidate

@@ -11,15 +11,15 @@ from ..errors import ExecutionError, NoChoiceMatched, QueryEvaluationError, Runt
 from ..model import ChoiceState, FailState, PassState, Scope, State, SucceedState, WaitState
 from ..runtime import Run, field_text, text
 
-__all__ = ["run_basic"]
+__all__ = ["run_basic", "wait"]
 
 MAX_WAIT_SECONDS: Final = 2**31 - 1  # AWS: "Wait state delay is too long." past about 68 years
 
 Outcome = tuple[JSON, str | None, dict[str, JSON] | None]
 
 
-async def run_basic(run: Run, state: State, raw: JSON, env: Env) -> Outcome:
-    """Run one simple state: (output, next state name or None, variables assigned)."""
+def run_basic(state: State, raw: JSON, env: Env) -> Outcome:
+    """Run one state that never waits (all but Wait): (output, next state or None, variables assigned)."""
     match state:
         case PassState():
             if state.jsonata:
@@ -30,8 +30,6 @@ async def run_basic(run: Run, state: State, raw: JSON, env: Env) -> Outcome:
             return output, state.next, assigned
         case ChoiceState():
             return choose(state, raw, env)
-        case WaitState():
-            return await wait(run, state, raw, env)
         case SucceedState():
             if state.jsonata:
                 scope = states_scope(env, raw)
@@ -95,7 +93,7 @@ def _seconds(run: Run, state: WaitState, scope: Scope) -> float:
             value = state.seconds(scope)
         except paths.PathNotFound:
             raise RuntimeFailure(f"The SecondsPath parameter does not reference an input value: {where}") from None
-        if isinstance(value, bool) or not isinstance(value, int | float):
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
             problem = "cannot be parsed as a long value"
         elif isinstance(value, float) and not value.is_integer():
             problem = "cannot be parsed as a long value"

@@ -153,7 +153,7 @@ async def run_map(run: Run, state: MapState, raw: JSON, env: Env, frame: Frame) 
         history.add(frame.lane, "MapRunStarted", {"mapRunArn": f"{arn}/{state.label or state.name}:{run.uuid()}"})
     results: list[JSON] = [None] * len(items)
     failures = 0
-    concurrent = concurrency != 1
+    concurrent = concurrency != 1  # iterations run side by side (each runs until it waits)
     previous = Lane(started)  # with MaxConcurrency 1, each iteration follows the one before
 
     async def iteration(index: int) -> None:
@@ -169,10 +169,10 @@ async def run_map(run: Run, state: MapState, raw: JSON, env: Env, frame: Frame) 
         else:
             value = item
         if state.distributed:  # a child execution: its own history, no outer variables
-            child = Frame(Lane(), {}, History(run.clock.now), concurrent)
+            child = Frame(Lane(), {}, History(run.clock.now))
         else:
             lane = Lane(previous.last if not concurrent else started)
-            child = Frame(lane, ChainMap({}, frame.variables), history, concurrent)
+            child = Frame(lane, ChainMap({}, frame.variables), history)
             history.add(lane, "MapIterationStarted", {"name": state.name, "index": index})
         try:
             results[index] = await run_graph(run, processor, value, child)

@@ -68,7 +68,7 @@ def _seconds(state: TaskState, expr: Expr | None, field: str, scope: Scope) -> i
         raise RuntimeFailure(missing.cause) from None
     if field.endswith("Path"):
         return int(number(value, field, field_text(state, field)))
-    if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
         raise QueryEvaluationError(f"The {field} field must be a positive integer but was: {text(value)}")
     return int(value)
 
