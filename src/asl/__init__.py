@@ -8,16 +8,42 @@
 
 from __future__ import annotations
 
+import importlib
 import os
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from .clock import Clock, SystemClock, VirtualClock
 from .context import JSON
 from .errors import AslError, DefinitionError, ExecutionError, Problem, TaskFailed
-from .executor import Execution, Limits, Status, execute, start
-from .history import HistoryEvent
-from .model import StateMachine
+
+if TYPE_CHECKING:
+    from .clock import Clock, SystemClock, VirtualClock
+    from .executor import Execution, Limits, Status, execute, start
+    from .history import HistoryEvent
+    from .model import StateMachine
+
+# The engine is imported on first use, so that `python -m asl --help` starts at once.
+_LAZY = {
+    "Clock": "clock",
+    "SystemClock": "clock",
+    "VirtualClock": "clock",
+    "Execution": "executor",
+    "Limits": "executor",
+    "Status": "executor",
+    "execute": "executor",
+    "start": "executor",
+    "HistoryEvent": "history",
+    "StateMachine": "model",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'asl' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
 
 __all__ = [
     "JSON",
@@ -74,6 +100,8 @@ def run(
 ) -> Execution:
     """Run one execution to its end from synchronous code: the twin of `execute` (same keywords)."""
     import anyio
+
+    from .executor import execute
 
     async def main() -> Execution:
         return await execute(machine, input, resources=resources, clock=clock, seed=seed, name=name, **options)

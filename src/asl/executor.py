@@ -24,7 +24,7 @@ from . import resources as resources_module
 from .clock import Clock, SystemClock, iso
 from .context import JSON, Env
 from .dataflow import caught, finish
-from .errors import ExecutionError, QueryEvaluationError, RuntimeFailure, TaskFailed
+from .errors import DataLimitExceeded, ExecutionError, QueryEvaluationError, TaskFailed
 from .history import History, HistoryEvent, Lane
 from .model import MapState, ParallelState, Retrier, State, StateMachine, TaskState, WaitState
 from .runtime import ACCOUNT, REGION, Frame, Limits, Run
@@ -349,6 +349,10 @@ def _prepare(
         resolver.check(machine)
     limits = limits or Limits()
     run = Run(clock, resolver, rng, {}, limits, task_override)
+    if run.sizes.size(value) > limits.payload_bytes:  # AWS refuses to start such an execution
+        raise DataLimitExceeded(
+            f"The execution input is {run.sizes.size(value)} bytes, over the quota of {limits.payload_bytes} bytes."
+        )
     name = name or run.uuid()
     machine_arn = f"arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:{state_machine_name}"
     arn = f"arn:aws:states:{REGION}:{ACCOUNT}:execution:{state_machine_name}:{name}"

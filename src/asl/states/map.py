@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections import ChainMap
 from typing import Final
 
-from .. import jsonata, paths, resources
+from .. import paths, resources
 from ..context import JSON, Env
 from ..dataflow import select, states_scope
 from ..errors import ExceedToleratedFailureThreshold, ExecutionError, QueryEvaluationError, RuntimeFailure
@@ -44,6 +44,8 @@ def _concurrency(state: MapState, scope: Scope) -> int:
     if _is_path(state.max_concurrency_field):
         value = number(value, "MaxConcurrencyPath", field_text(state, "MaxConcurrencyPath"))
     if state.jsonata:
+        from .. import jsonata
+
         value = jsonata.expect(value, "integer", None, "MaxConcurrency")
     return int(value)  # type: ignore[arg-type]
 
@@ -83,6 +85,8 @@ async def _items(run: Run, state: MapState, raw: JSON, effective: JSON, env: Env
             if not isinstance(raw, list):
                 raise QueryEvaluationError(f"Map state input must be an array but was: {paths.dumps(raw)}")
             return raw
+        from .. import jsonata
+
         value = state.items(states_scope(env, raw))
         source = state.raw.get("Items")
         expression = jsonata.compile(source) if jsonata.is_expression(source) else None
