@@ -14,7 +14,7 @@ import re
 import traceback
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from functools import partial
+from functools import lru_cache, partial
 from typing import Any, Final
 
 import anyio.to_thread
@@ -121,6 +121,16 @@ def _static_resources(machine: Any) -> list[str]:
 
 def _accepts_context(function: Resource) -> bool:
     try:
+        return _accepts_context_cached(function)
+    except TypeError:  # an unhashable callable object
+        return _signature_takes_context(function)
+
+
+_accepts_context_cached = lru_cache(maxsize=1024)(lambda function: _signature_takes_context(function))
+
+
+def _signature_takes_context(function: Resource) -> bool:
+    try:
         signature = inspect.signature(function)
     except (TypeError, ValueError):
         return False
@@ -161,9 +171,19 @@ async def _call_async(function: Callable[..., Awaitable[Any]], args: tuple[Any, 
 
 def is_async(function: Resource) -> bool:
     """Whether calling the resource gives a coroutine (it then runs on the event loop, not a thread)."""
+    try:
+        return _is_async_cached(function)
+    except TypeError:  # an unhashable callable object
+        return _coroutine_function(function)
+
+
+def _coroutine_function(function: Resource) -> bool:
     return inspect.iscoroutinefunction(function) or inspect.iscoroutinefunction(
         getattr(function, "__call__", None)  # noqa: B004 - async callable objects
     )
+
+
+_is_async_cached = lru_cache(maxsize=1024)(_coroutine_function)
 
 
 async def invoke(

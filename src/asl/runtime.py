@@ -146,8 +146,8 @@ class Sizes:
         return _scalar_size(value)
 
     def _container(self, value: dict[str, JSON] | list[JSON]) -> int:
-        total = 1 + max(len(value), 1)
         if type(value) is dict:
+            total = 2 * len(value) + 1 if value else 2  # braces, a colon per key, commas between
             for key, item in value.items():
                 total += _TEXT_SIZES.get(key) or _text_size(key)
                 kind = type(item)
@@ -158,6 +158,7 @@ class Sizes:
                 else:
                     total += _scalar_size(item)
             return total
+        total = len(value) + 1 if value else 2  # brackets and commas between
         for item in value:
             kind = type(item)
             if kind is str:
