@@ -98,12 +98,12 @@ def run(
     name: str | None = None,
     **options: Any,
 ) -> Execution:
-    """Run one execution to its end from synchronous code: the twin of `execute` (same keywords)."""
-    import anyio
+    """Run one execution to its end from synchronous code: the twin of `execute` (same keywords).
 
-    from .executor import execute
+    Raises AslError when called from a running event loop (use `await asl.execute(...)` there).
+    """
+    from .executor import execute, run_blocking
 
-    async def main() -> Execution:
-        return await execute(machine, input, resources=resources, clock=clock, seed=seed, name=name, **options)
-
-    return anyio.run(main)
+    return run_blocking(
+        lambda: execute(machine, input, resources=resources, clock=clock, seed=seed, name=name, **options)
+    )
