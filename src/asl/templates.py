@@ -61,6 +61,16 @@ def compile_value(text: str, field: str) -> Evaluator:
                     f"in the input '{paths.dumps(source)}'"
                 ) from None
 
+        if path.root == "data" and path.keys_only and len(path.segments) == 1:
+            key = path.segments[0]
+
+            def get_key(value: JSON, env: Env) -> JSON:  # `$.name`, the most common value: one lookup
+                try:
+                    return value[key]  # type: ignore[index, call-overload]
+                except (KeyError, TypeError):
+                    return get(value, env)
+
+            return get_key
         return get
     from . import intrinsics
 
