@@ -376,10 +376,9 @@ def _prepare(
         resolver.check(machine)
     limits = limits or Limits()
     run = Run(clock, resolver, rng, {}, limits, task_override)
-    if run.sizes.size(value) > limits.payload_bytes:  # AWS refuses to start such an execution
-        raise DataLimitExceeded(
-            f"The execution input is {run.sizes.size(value)} bytes, over the quota of {limits.payload_bytes} bytes."
-        )
+    size = run.sizes.measure(value)
+    if size > limits.payload_bytes:  # AWS refuses to start such an execution
+        raise DataLimitExceeded(f"The execution input is {size} bytes, over the quota of {limits.payload_bytes} bytes.")
     name = name or run.uuid()
     machine_arn = f"arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:{state_machine_name}"
     arn = f"arn:aws:states:{REGION}:{ACCOUNT}:execution:{state_machine_name}:{name}"

@@ -106,7 +106,7 @@ class Run:
 
     def check_size(self, value: JSON, name: str, *, catchable: bool = False) -> None:
         """Fail with States.DataLimitExceeded when a payload is over the quota."""
-        if isinstance(value, (str, list, dict)) and self.sizes.size(value) > self.limits.payload_bytes:
+        if isinstance(value, (str, list, dict)) and self.sizes.measure(value) > self.limits.payload_bytes:
             error = DataLimitExceeded(
                 f"The state/task '{name}' returned a result with a size exceeding the maximum number "
                 "of bytes service limit."
@@ -129,6 +129,13 @@ class Sizes:
     def __init__(self, capacity: int = 4096) -> None:
         self._cache: dict[int, tuple[object, int]] = {}
         self._capacity = capacity
+
+    def measure(self, value: JSON) -> int:
+        """`size`, with nesting too deep to walk reported as an ASL error instead of a crash."""
+        try:
+            return self.size(value)
+        except RecursionError:
+            raise RuntimeFailure("The payload is nested too deeply to be processed.") from None
 
     def size(self, value: JSON) -> int:
         kind = type(value)
