@@ -11,7 +11,7 @@ from __future__ import annotations
 import importlib
 import os
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from .context import JSON
 from .errors import AslError, DefinitionError, ExecutionError, Problem, TaskFailed
@@ -67,7 +67,7 @@ __all__ = [
     "validate",
 ]
 
-Definition = Mapping[str, Any] | str | bytes | os.PathLike[str]
+Definition = JSON | str | bytes | os.PathLike[str]
 
 
 def validate(definition: Definition) -> tuple[Problem, ...]:
@@ -85,7 +85,7 @@ def parse(definition: Definition) -> StateMachine:
     problems = validation.validate(document)
     if problems:
         raise DefinitionError(problems)
-    return compiler.compile_machine(document)
+    return compiler.compile_machine(cast(dict[str, Any], document))
 
 
 def run(

@@ -9,19 +9,19 @@ order and a Task's timeout fires only after everything that could finish first h
 from __future__ import annotations
 
 import heapq
-from collections.abc import Awaitable, Callable
 import itertools
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from functools import lru_cache
-from typing import Protocol
+from typing import Any, Protocol
 
 import anyio
 from anyio.lowlevel import checkpoint
 
 __all__ = ["Clock", "SystemClock", "VirtualClock", "iso"]
 
-Spawn = Callable[[Callable[[], Awaitable[None]]], None]
+Spawn = Callable[..., Any]  # a task group's start_soon
 
 
 @lru_cache(maxsize=256)

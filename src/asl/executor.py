@@ -11,12 +11,13 @@ from __future__ import annotations
 import asyncio
 import atexit
 import math
-import threading
 import random as _random
+import threading
 from collections.abc import AsyncIterator, Callable, Coroutine, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
+from functools import partial
 from typing import Any
 
 import anyio
@@ -39,7 +40,7 @@ from .states.task import run_task
 __all__ = ["Execution", "Limits", "Status", "execute", "run_blocking", "start"]
 
 
-class Status(str, Enum):
+class Status(StrEnum):
     """Where an execution stands."""
 
     RUNNING = "RUNNING"
@@ -47,9 +48,6 @@ class Status(str, Enum):
     FAILED = "FAILED"
     TIMED_OUT = "TIMED_OUT"
     ABORTED = "ABORTED"
-
-    def __str__(self) -> str:
-        return self.value
 
 
 @dataclass(slots=True, eq=False, repr=False)
@@ -253,7 +251,7 @@ async def _run_with_retry(
     attempts = [0] * len(state.retry)
     retry_count = 0
     while True:
-        env = Env(lambda count=retry_count: run.context(state, entered, count), frame.variables, run.random)
+        env = Env(partial(run.context, state, entered, retry_count), frame.variables, run.random)
         try:
             match state:
                 case TaskState():
@@ -384,6 +382,7 @@ def _prepare(
     arn = f"arn:aws:states:{REGION}:{ACCOUNT}:execution:{state_machine_name}:{name}"
     role = role_arn or f"arn:aws:iam::{ACCOUNT}:role/StepFunctionsRole"
     started = clock.now()
+    run.machine_name, run.role_arn = state_machine_name, role
     run.base.update(
         Execution={
             "Id": arn,
@@ -410,7 +409,7 @@ async def _drive(machine: StateMachine, execution: Execution) -> None:
     execution.history = history.events
     execution._history = history
     top = Lane()
-    history.add(top, "ExecutionStarted", {"input": execution.input, "roleArn": run.base["Execution"]["RoleArn"]})  # type: ignore[index]
+    history.add(top, "ExecutionStarted", {"input": execution.input, "roleArn": run.role_arn})
     top.last = 0  # AWS: the first state's Entered event follows no event
     timed_out = False
 

@@ -78,7 +78,7 @@ class Path:
             found = node
             try:
                 for segment in self.segments:
-                    found = found[segment]  # type: ignore[index, call-overload]
+                    found = found[segment]  # type: ignore[index]
                 return found
             except (KeyError, TypeError):
                 pass  # the loop below names what is missing, as AWS does
@@ -183,7 +183,7 @@ def compile_reference(text: str) -> Path:
 
 def _jsonpath_query(text: str, rest: str) -> Any:
     from jsonpath_ng.exceptions import JsonPathLexerError, JsonPathParserError
-    from jsonpath_ng.ext import parse
+    from jsonpath_ng.ext.parser import parse
 
     try:
         return parse("$" + rest)

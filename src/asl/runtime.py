@@ -4,12 +4,13 @@ the limits it enforces, and its pending task tokens. The executor and the states
 
 from __future__ import annotations
 
+import contextlib
 import json
 import random as _random
 import uuid
 from collections.abc import Callable, MutableMapping
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Any, Final, cast
 
 import anyio
 
@@ -86,6 +87,8 @@ class Run:
         self.tokens: dict[str, TaskToken] = {}
         self.transitions = 0
         self.sizes = Sizes()
+        self.machine_name = "StateMachine"
+        self.role_arn = ""
 
     def context(self, state: State, entered: float, retry_count: int | None = None) -> dict[str, JSON]:
         """A fresh `$$` for one state entry; Execution and StateMachine are shared, read-only."""
@@ -140,7 +143,8 @@ class Sizes:
     def size(self, value: JSON) -> int:
         kind = type(value)
         if kind is str:
-            return _TEXT_SIZES.get(value) or _text_size(value)  # type: ignore[arg-type, call-overload]
+            text = cast(str, value)
+            return _TEXT_SIZES.get(text) or _text_size(text)
         if kind is dict or kind is list:
             known = self._cache.get(id(value))
             if known is not None and known[0] is value:
@@ -159,7 +163,8 @@ class Sizes:
                 total += _TEXT_SIZES.get(key) or _text_size(key)
                 kind = type(item)
                 if kind is str:
-                    total += _TEXT_SIZES.get(item) or _text_size(item)  # type: ignore[call-overload]
+                    text = cast(str, item)
+                    total += _TEXT_SIZES.get(text) or _text_size(text)
                 elif kind is dict or kind is list:
                     total += self.size(item)
                 else:
@@ -169,7 +174,8 @@ class Sizes:
         for item in value:
             kind = type(item)
             if kind is str:
-                total += _TEXT_SIZES.get(item) or _text_size(item)  # type: ignore[call-overload]
+                text = cast(str, item)
+                total += _TEXT_SIZES.get(text) or _text_size(text)
             elif kind is dict or kind is list:
                 total += self.size(item)
             else:
@@ -229,10 +235,8 @@ def number(value: JSON, field: str, source: str, *, kind: str = "integer") -> in
     """A `...Path` field's value as a number, failing as AWS fails (numeric text is accepted)."""
     candidate = value
     if isinstance(candidate, str):
-        try:
+        with contextlib.suppress(ValueError):
             candidate = float(candidate) if kind == "float" else int(candidate)
-        except ValueError:
-            pass
     if not isinstance(candidate, bool):
         if kind == "float" and isinstance(candidate, (int, float)):
             return candidate

@@ -66,7 +66,7 @@ def compile_value(text: str, field: str) -> Evaluator:
 
             def get_key(value: JSON, env: Env) -> JSON:  # `$.name`, the most common value: one lookup
                 try:
-                    return value[key]  # type: ignore[index, call-overload]
+                    return value[key]  # type: ignore[index]
                 except (KeyError, TypeError):
                     return get(value, env)
 

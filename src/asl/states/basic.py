@@ -22,10 +22,12 @@ def run_basic(state: State, raw: JSON, env: Env) -> Outcome:
     """Run one state that never waits (all but Wait): (output, next state or None, variables assigned)."""
     match state:
         case PassState():
-            if state.jsonata:
+            if state.jsonata:  # JSONata Pass: Output, or the input as it is
                 result = raw
+            elif state.has_result:
+                result = state.result
             else:
-                result = state.result if state.has_result else effective_input(state, raw, env)
+                result = effective_input(state, raw, env)
             output, assigned = finish(state, raw, result, env)
             return output, state.next, assigned
         case ChoiceState():
@@ -93,9 +95,7 @@ def _seconds(run: Run, state: WaitState, scope: Scope) -> float:
             value = state.seconds(scope)
         except paths.PathNotFound:
             raise RuntimeFailure(f"The SecondsPath parameter does not reference an input value: {where}") from None
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            problem = "cannot be parsed as a long value"
-        elif isinstance(value, float) and not value.is_integer():
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not float(value).is_integer():
             problem = "cannot be parsed as a long value"
         elif value < 0:
             problem = "references a negative value"

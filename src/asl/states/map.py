@@ -89,7 +89,7 @@ async def _items(run: Run, state: MapState, raw: JSON, effective: JSON, env: Env
 
         value = state.items(states_scope(env, raw))
         source = state.raw.get("Items")
-        expression = jsonata.compile(source) if jsonata.is_expression(source) else None
+        expression = jsonata.compile(source) if isinstance(source, str) and jsonata.is_expression(source) else None
         return jsonata.expect(value, "array", expression, "Items")  # type: ignore[return-value]
     value = effective if state.items is None else state.items(Scope(effective, env))
     if not isinstance(value, list):
@@ -113,7 +113,8 @@ async def _read_items(run: Run, state: MapState, effective: JSON, env: Env) -> l
     )
     if not isinstance(items, list):
         raise ExecutionError("Attempting to map over non-iterable node.", error="States.ItemReaderFailed")
-    limit = (reader.get("ReaderConfig") or {}).get("MaxItems")
+    config = reader.get("ReaderConfig")
+    limit = config.get("MaxItems") if isinstance(config, dict) else None
     return items[:limit] if isinstance(limit, int) and limit > 0 else items
 
 
@@ -153,7 +154,7 @@ async def run_map(run: Run, state: MapState, raw: JSON, env: Env, frame: Frame) 
     tolerated_count, tolerated_percentage = _tolerance(state, scope)
     tolerant = tolerated_count is not None or tolerated_percentage is not None
     if state.distributed:
-        arn = f"arn:aws:states:{REGION}:{ACCOUNT}:mapRun:{run.base['StateMachine']['Name']}"  # type: ignore[index]
+        arn = f"arn:aws:states:{REGION}:{ACCOUNT}:mapRun:{run.machine_name}"
         history.add(frame.lane, "MapRunStarted", {"mapRunArn": f"{arn}/{state.label or state.name}:{run.uuid()}"})
     results: list[JSON] = [None] * len(items)
     failures = 0
@@ -164,7 +165,9 @@ async def run_map(run: Run, state: MapState, raw: JSON, env: Env, frame: Frame) 
         nonlocal failures
         item = items[index]
         if state.item_selector is not None:
-            context = {**env.context, "Map": {"Item": {"Index": index, "Value": item}}}  # type: ignore[dict-item]
+            base = env.context
+            assert isinstance(base, dict)  # the executor always makes `$$` an object
+            context: dict[str, JSON] = {**base, "Map": {"Item": {"Index": index, "Value": item}}}
             item_env = Env(context, frame.variables, run.random)
             if state.jsonata:
                 value = state.item_selector(states_scope(item_env, raw))

@@ -7,10 +7,11 @@ events, everything else `Task*` events (`resourceType`/`resource` split from the
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import anyio
 
@@ -50,10 +51,8 @@ def _plan(run: Run, state: TaskState, target: resources.Target, payload: JSON) -
         if event is None:  # Lambda receives an empty event
             event = {}
         elif isinstance(event, str):  # a string Payload is sent as raw JSON text
-            try:
+            with contextlib.suppress(ValueError):
                 event = json.loads(event)
-            except ValueError:
-                pass
         tail = isinstance(payload, dict) and payload.get("LogType") == "Tail"
         return _Call(run.resolver.find(name), name, event, "compact", target.resource_type, True, tail)
     return _Call(run.resolver.find(state.resource), state.resource, payload, None, state.resource, False)
@@ -79,7 +78,9 @@ async def run_task(run: Run, state: TaskState, raw: JSON, env: Env, history: His
     token: TaskToken | None = None
     if target.pattern == ".waitForTaskToken":
         token = TaskToken(run.uuid())
-        env.context["Task"] = {"Token": token.token}  # type: ignore[index]
+        context = env.context
+        assert isinstance(context, dict)  # the executor always makes `$$` an object
+        context["Task"] = {"Token": token.token}
     payload = effective_input(state, raw, env)
     scope = states_scope(env, raw) if state.jsonata else Scope(raw, env)
     timeout = _seconds(state, state.timeout_seconds, state.timeout_field, scope)
@@ -132,7 +133,7 @@ async def run_task(run: Run, state: TaskState, raw: JSON, env: Env, history: His
         if token is not None:
             run.tokens.pop(token.token, None)
     history.add(lane, f"{prefix}Succeeded", {**tail, "output": result})
-    return result
+    return cast(JSON, result)
 
 
 async def _invoke(run: Run, call: _Call, request_id: str, token: TaskToken | None) -> JSON:
