@@ -8,7 +8,7 @@ import contextlib
 import json
 import random as _random
 import uuid
-from collections.abc import Callable, MutableMapping
+from collections.abc import Callable, Iterable, MutableMapping
 from dataclasses import dataclass
 from typing import Any, Final, cast
 
@@ -157,21 +157,16 @@ class Sizes:
         return _scalar_size(value)
 
     def _container(self, value: dict[str, JSON] | list[JSON]) -> int:
+        items: Iterable[JSON]
         if type(value) is dict:
             total = 2 * len(value) + 1 if value else 2  # braces, a colon per key, commas between
-            for key, item in value.items():
+            for key in value:
                 total += _TEXT_SIZES.get(key) or _text_size(key)
-                kind = type(item)
-                if kind is str:
-                    text = cast(str, item)
-                    total += _TEXT_SIZES.get(text) or _text_size(text)
-                elif kind is dict or kind is list:
-                    total += self.size(item)
-                else:
-                    total += _scalar_size(item)
-            return total
-        total = len(value) + 1 if value else 2  # brackets and commas between
-        for item in value:
+            items = value.values()
+        else:
+            total = len(value) + 1 if value else 2  # brackets and commas between
+            items = value
+        for item in items:
             kind = type(item)
             if kind is str:
                 text = cast(str, item)
