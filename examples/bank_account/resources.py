@@ -1,0 +1,61 @@
+"""Task resources for the bank account example: plain functions, deterministic.
+
+The reviewer is a function here. On AWS, RequestApproval would use `.waitForTaskToken` and a
+person would answer the token; `asl run` has no way yet for a resource to answer its own token.
+
+Run: python -m asl run examples/bank_account/machine.asl.json --input examples/bank_account/input.json \
+         --resources examples.bank_account.resources:RESOURCES --virtual-time
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from asl import TaskFailed
+
+# Flags a reviewer may waive; anything else is rejected.
+WAIVABLE = {"PO_BOX"}
+
+
+def check_name(event: dict[str, Any]) -> dict[str, Any]:
+    name = event["name"].strip()
+    if not name or any(character.isdigit() for character in name):
+        return {"check": "name", "status": "FLAGGED", "reason": "NAME_FORMAT"}
+    if len(name.split()) < 2:
+        return {"check": "name", "status": "FLAGGED", "reason": "SINGLE_NAME"}
+    return {"check": "name", "status": "PASSED"}
+
+
+def check_address(event: dict[str, Any]) -> dict[str, Any]:
+    address = event["address"]
+    if not address:
+        raise TaskFailed("AddressMissing", "The application has no address.")
+    if address.upper().startswith("PO BOX"):
+        return {"check": "address", "status": "FLAGGED", "reason": "PO_BOX"}
+    return {"check": "address", "status": "PASSED"}
+
+
+def review_application(event: dict[str, Any]) -> dict[str, Any]:
+    """The reviewer approves when every flag is one they may waive."""
+    reasons = [check["reason"] for check in event["checks"] if check["status"] == "FLAGGED"]
+    if all(reason in WAIVABLE for reason in reasons):
+        return {"decision": "APPROVED", "reviewer": "reviewer-on-duty", "waived": reasons}
+    return {"decision": "REJECTED", "reviewer": "reviewer-on-duty", "reason": f"Cannot waive {', '.join(reasons)}."}
+
+
+def open_account(event: dict[str, Any]) -> dict[str, Any]:
+    digits = sum(ord(character) for character in event["name"]) * 7919 % 100_000_000
+    return {"accountNumber": f"GB-{digits:08d}", "product": event["product"]}
+
+
+def send_welcome(event: dict[str, Any]) -> dict[str, Any]:
+    return {"messageId": f"welcome-{event['accountNumber']}", "to": event["email"]}
+
+
+RESOURCES = {
+    "CheckName": check_name,
+    "CheckAddress": check_address,
+    "ReviewApplication": review_application,
+    "OpenAccount": open_account,
+    "SendWelcome": send_welcome,
+}

@@ -1,0 +1,240 @@
+"""`asl run`: output on stdout, and every failure mode as one line on stderr with its exit status."""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from asl import cli
+
+FUNCTION = "arn:aws:lambda:us-east-1:123456789012:function:Double"
+MACHINE = {
+    "StartAt": "Double",
+    "States": {
+        "Double": {"Type": "Task", "Resource": FUNCTION, "Next": "Rest"},
+        "Rest": {"Type": "Wait", "Seconds": 3600, "End": True},
+    },
+}
+FAILING = {"StartAt": "No", "States": {"No": {"Type": "Fail", "Error": "Nope", "Cause": "not today"}}}
+RESOURCES_MODULE = """
+from asl import TaskFailed
+
+def double(event):
+    if event.get("x") == 13:
+        raise TaskFailed("Unlucky", "13 is not doubled")
+    return {"x": event["x"] * 2}
+
+RESOURCES = {"Double": double}
+NOT_A_MAPPING = [double]
+BAD_VALUE = {"Double": 42}
+"""
+
+
+class Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def run(*argv: str, stderr: io.StringIO | None = None) -> tuple[int, str, str]:
+    out, err = io.StringIO(), stderr if stderr is not None else io.StringIO()
+    status = cli.main(list(argv), stdout=out, stderr=err)
+    return status, out.getvalue(), err.getvalue()
+
+
+def write(folder: Path, name: str, content: Any) -> str:
+    path = folder / name
+    path.write_text(content if isinstance(content, str) else json.dumps(content), encoding="utf-8")
+    return str(path)
+
+
+@pytest.fixture
+def files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    monkeypatch.chdir(tmp_path)  # --resources imports modules from the current directory
+    module = "cli_run_resources_" + re.sub(r"\W", "_", tmp_path.name)  # unique: no stale sys.modules
+    write(tmp_path, f"{module}.py", RESOURCES_MODULE)
+    return {
+        "machine": write(tmp_path, "machine.json", MACHINE),
+        "failing": write(tmp_path, "failing.json", FAILING),
+        "input": write(tmp_path, "input.json", {"x": 21}),
+        "module": module,
+        "file": str(tmp_path / f"{module}.py"),
+    }
+
+
+def test_output_is_json_on_stdout(files: dict[str, str]) -> None:
+    status, out, err = run(
+        "run",
+        files["machine"],
+        "--input",
+        files["input"],
+        "--resources",
+        f"{files['module']}:RESOURCES",
+        "--virtual-time",
+    )
+    assert (status, err) == (0, "")
+    assert json.loads(out) == {"x": 42}
+
+
+def test_resources_may_name_a_file_and_attr_defaults_to_resources(files: dict[str, str]) -> None:
+    status, out, _ = run(
+        "run", files["machine"], "--input", files["input"], "--resources", files["file"], "--virtual-time"
+    )
+    assert status == 0 and json.loads(out) == {"x": 42}
+
+
+def test_input_from_stdin(files: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sys, "stdin", io.StringIO('{"x": 5}'))
+    status, out, _ = run("run", files["machine"], "--input", "-", "--resources", files["module"], "--virtual-time")
+    assert status == 0 and json.loads(out) == {"x": 10}
+
+
+def test_default_input_is_an_empty_object(tmp_path: Path) -> None:
+    machine = write(tmp_path, "m.json", {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}})
+    assert run("run", machine) == (0, "{}\n", "")
+
+
+def test_history_file_has_get_execution_history_shape(files: dict[str, str], tmp_path: Path) -> None:
+    history = tmp_path / "history.json"
+    status, _, _ = run(
+        "run",
+        files["machine"],
+        "--input",
+        files["input"],
+        "--resources",
+        files["module"],
+        "--virtual-time",
+        "--seed",
+        "3",
+        "--name",
+        "demo",
+        "--history",
+        str(history),
+    )
+    assert status == 0
+    events = json.loads(history.read_text())
+    assert [event["type"] for event in events] == [
+        "ExecutionStarted",
+        "TaskStateEntered",
+        "LambdaFunctionScheduled",
+        "LambdaFunctionStarted",
+        "LambdaFunctionSucceeded",
+        "TaskStateExited",
+        "WaitStateEntered",
+        "WaitStateExited",
+        "ExecutionSucceeded",
+    ]
+    assert events[0]["executionStartedEventDetails"]["input"] == '{"x":21}'
+    assert events[-1]["executionSucceededEventDetails"]["output"] == '{"x":42}'
+    assert all(isinstance(event["timestamp"], str) for event in events)
+
+
+def test_a_failed_execution_prints_error_and_cause_and_exits_1(files: dict[str, str], tmp_path: Path) -> None:
+    history = tmp_path / "failed.json"
+    status, out, err = run("run", files["failing"], "--history", str(history))
+    assert (status, out) == (1, "")
+    assert err == "asl: execution FAILED: Nope: not today\n"
+    assert json.loads(history.read_text())[-1]["type"] == "ExecutionFailed"
+
+
+def test_a_failing_task_names_its_error(files: dict[str, str], tmp_path: Path) -> None:
+    thirteen = write(tmp_path, "thirteen.json", {"x": 13})
+    status, _, err = run("run", files["machine"], "--input", thirteen, "--resources", files["module"])
+    assert status == 1
+    assert err == "asl: execution FAILED: Unlucky: 13 is not doubled\n"
+
+
+def test_an_invalid_definition_exits_2_with_every_problem(tmp_path: Path) -> None:
+    bad = write(tmp_path, "bad.json", {"StartAt": "A", "States": {"A": {"Type": "Pass", "Next": "Foo"}}})
+    status, out, err = run("run", bad)
+    assert (status, out) == (2, "")
+    assert err == f"{bad}#/States/A/Next: Missing 'Next' target: Foo\n"
+
+
+def test_a_definition_that_is_not_json_is_an_invalid_definition(tmp_path: Path) -> None:
+    broken = write(tmp_path, "broken.json", '{"StartAt": "A",\n "States": }')
+    status, _, err = run("run", broken)
+    assert status == 2
+    assert err == f"{broken}: Invalid JSON at line 2, column 12: Expecting value\n"
+
+
+def test_a_missing_definition_exits_3(tmp_path: Path) -> None:
+    missing = str(tmp_path / "absent.json")
+    assert run("run", missing) == (3, "", f"asl: No such file: {missing}\n")
+
+
+def test_a_missing_input_file_exits_3(files: dict[str, str]) -> None:
+    status, _, err = run("run", files["failing"], "--input", "nowhere.json")
+    assert (status, err) == (3, "asl: --input nowhere.json: No such file\n")
+
+
+def test_input_that_is_not_json_exits_3(files: dict[str, str], tmp_path: Path) -> None:
+    text = write(tmp_path, "text.json", "{'x': 1}")
+    status, _, err = run("run", files["failing"], "--input", text)
+    assert status == 3
+    assert err == (
+        f"asl: --input {text}: Invalid JSON at line 1, column 2: Expecting property name enclosed in double quotes\n"
+    )
+
+
+def test_an_unknown_resource_exits_4_before_running(files: dict[str, str]) -> None:
+    status, out, err = run("run", files["machine"], "--input", files["input"])
+    assert (status, out) == (4, "")
+    assert err.startswith(f"asl: no callable was given for the Task resource '{FUNCTION}'")
+    assert err.count("\n") == 1
+
+
+@pytest.mark.parametrize(
+    ("spec", "message"),
+    [
+        ("no_such_module_here:RESOURCES", "cannot import no_such_module_here: No module named 'no_such_module_here'"),
+        ("{module}:MISSING", "{module} has no attribute 'MISSING'"),
+        ("{module}:NOT_A_MAPPING", "NOT_A_MAPPING is a list, not a mapping of resource name to callable"),
+        ("{module}:BAD_VALUE", "BAD_VALUE['Double'] is not a callable"),
+        ("missing/resources.py:RESOURCES", "No such file: missing/resources.py"),
+        ("broken_module", "importing broken_module failed: ZeroDivisionError: division by zero"),
+    ],
+)
+def test_bad_resources_exit_4_with_one_line(files: dict[str, str], tmp_path: Path, spec: str, message: str) -> None:
+    write(tmp_path, "broken_module.py", "RESOURCES = {}\n1 / 0\n")
+    spec, message = spec.format(module=files["module"]), message.format(module=files["module"])
+    status, out, err = run("run", files["machine"], "--resources", spec)
+    assert (status, out) == (4, "")
+    assert err == f"asl: --resources {spec}: {message}\n"
+
+
+def test_usage_errors_exit_2() -> None:
+    status, _, err = run("run")
+    assert status == 2 and "required: MACHINE" in err
+    status, _, err = run("run", "m.json", "--seed", "many")
+    assert status == 2 and "invalid int value" in err
+
+
+def test_a_terminal_gets_a_live_line_per_state(files: dict[str, str]) -> None:
+    terminal = Terminal()
+    status, _, err = run(
+        "run",
+        files["machine"],
+        "--input",
+        files["input"],
+        "--resources",
+        files["module"],
+        "--virtual-time",
+        stderr=terminal,
+    )
+    assert status == 0
+    lines = [line.split("] ", 1)[1] for line in err.splitlines()]
+    assert lines == ["enter Double (Task)", "exit  Double", "enter Rest (Wait)", "exit  Rest", "SUCCEEDED"]
+    assert err.splitlines()[3].startswith("[ 3600.000s]")  # virtual time, as the clock saw it
+
+
+def test_piped_output_is_quiet(files: dict[str, str]) -> None:
+    _, _, err = run(
+        "run", files["machine"], "--input", files["input"], "--resources", files["module"], "--virtual-time"
+    )
+    assert err == ""
