@@ -172,10 +172,6 @@ def test_fail_has_no_exited_event() -> None:
     ]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="no ParallelStateSucceeded event, and ParallelStateExited follows it instead of the last branch event",
-)
 def test_parallel() -> None:
     branch = {"StartAt": "A", "States": {"A": {"Type": "Pass", "Result": 1, "End": True}}}
     assert history(one({"Type": "Parallel", "Branches": [branch], "End": True}), {}) == [
@@ -190,11 +186,6 @@ def test_parallel() -> None:
     ]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="MapIterationStarted of item 1 follows MapIterationSucceeded of item 0 (AWS: the last state event "
-    "of item 0), and MapStateExited follows MapStateSucceeded (AWS: the last iteration event)",
-)
 def test_map_inline() -> None:
     processor = {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}}
     state = {"Type": "Map", "MaxConcurrency": 1, "ItemProcessor": processor, "End": True}
@@ -216,11 +207,6 @@ def test_map_inline() -> None:
     ]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="MapStateExited follows MapStateSucceeded; AWS points it at the map run's last event "
-    "(§13.1; the checklist notes it may instead be MapRunStarted)",
-)
 def test_map_distributed() -> None:
     processor = {
         "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},

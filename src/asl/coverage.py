@@ -1,4 +1,4 @@
-"""Which parts of a state machine a set of executions exercised, read from their histories.
+"""Which parts of a state machine a set of executions exercised.
 
     coverage = asl.coverage.Coverage()
     coverage.record(machine, execution, label="machines/order.asl.json")
@@ -6,25 +6,11 @@
     print(coverage.table())    # one line per machine
 
 Items: every state; every Choice rule and Default; every Retrier and Catcher; every Parallel
-branch and each Map's item processor. States inside a distributed Map run as child executions
-with histories of their own, so they are not counted.
-
-How each item is read from the history (events link to the event before them in their own
-thread of control, which makes the reading exact except where noted):
-- A Choice's rule is known from the state entered next. When several rules (or a rule and
-  the Default) lead there, the rules are evaluated again, in order, against the Choice's
-  recorded input, without variables and with an empty `$$`; if that cannot decide, the first
-  of them in definition order is credited.
-- A retry is an attempt that follows an earlier attempt of the same state entry; the Retrier
-  credited is the first whose ErrorEquals matches the failed attempt's error, as the executor
-  chooses. A Task's error is in its failure event. A Map's or Parallel's is not recorded by
-  AWS, so it is taken from the last error recorded inside the failed attempt (a Task failure,
-  a Fail state's static Error, a Choice without a match); unknown, the first Retrier is
-  credited. A failure before a Task is scheduled (in Parameters, say) leaves no event, so a
-  retry of it is not seen.
-- A catch is an exit that follows a failure, or an exit to a state that is not the state's
-  Next. The Catcher credited is the one leading to the state entered next; when several do,
-  the first that matches the error (when it is known) or else the first of them.
+branch and each Map's item processor. States are counted from the history's Entered events,
+branches from the events that open them; which Choice rule, Retrier and Catcher acted is
+exact, from the execution's `decisions` (the executor records them; AWS's history does not).
+States inside a distributed Map run as child executions with histories of their own, so
+they are not counted.
 """
 
 from __future__ import annotations
@@ -34,34 +20,13 @@ import os
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, Final
+from typing import Any
 
-from .context import JSON, Env
-from .errors import ExecutionError
-from .history import HistoryEvent
-from .model import ChoiceState, MapState, ParallelState, Scope, State, StateMachine
+from .context import JSON
+from .history import Decision, HistoryEvent
+from .model import ChoiceState, MapState, ParallelState, State, StateMachine
 
 __all__ = ["Coverage", "MachineCoverage"]
-
-_FAILURES: Final = frozenset(
-    {
-        "TaskFailed",
-        "TaskTimedOut",
-        "TaskStartFailed",
-        "TaskSubmitFailed",
-        "LambdaFunctionFailed",
-        "LambdaFunctionTimedOut",
-        "LambdaFunctionStartFailed",
-        "LambdaFunctionScheduleFailed",
-        "EvaluationFailed",
-        "MapStateFailed",
-        "ParallelStateFailed",
-    }
-)
-_SCHEDULED: Final = frozenset({"TaskScheduled", "LambdaFunctionScheduled", "ActivityScheduled"})
-_STARTED: Final = frozenset({"MapStateStarted", "ParallelStateStarted"})
-_HANDLERS: Final = ("Task", "Parallel", "Map")
-
 
 def _walk(graph: StateMachine) -> Iterable[State]:
     """Every state of a graph, nested ones included, in definition order (not distributed Maps' insides)."""
@@ -99,16 +64,29 @@ class MachineCoverage:
 
     # -- reading a history ------------------------------------------------------------------
 
-    def add(self, events: list[HistoryEvent]) -> None:
-        """Count what one execution's history shows."""
+    def add(self, events: list[HistoryEvent], decisions: Iterable[Decision] = ()) -> None:
+        """Count what one execution did: its history and the decisions it made."""
         self.executions += 1
         by_id = {event.id: event for event in events}
-        followers: dict[int, list[HistoryEvent]] = defaultdict(list)
         for event in events:
-            followers[event.previous_event_id].append(event)
-        reader = _Reader(self, by_id, followers)
-        for event in events:
-            reader.read(event)
+            kind, details = event.type, event.details or {}
+            if kind.endswith("StateEntered"):
+                name = str(details.get("name"))
+                if name in self.nodes:
+                    self.states[name] += 1
+                previous = by_id.get(event.previous_event_id)
+                if previous is not None and previous.type == "ParallelStateStarted" and name in self.branch_starts:
+                    self.branches[self.branch_starts[name]] += 1
+            elif kind == "MapIterationStarted":
+                self.branches[(str(details.get("name")), 0)] += 1
+            elif kind == "MapStateStarted":
+                node = self.nodes.get(_owner(event, by_id) or "")
+                if isinstance(node, MapState) and node.distributed and isinstance(details.get("length"), int):
+                    self.branches[(node.name, 0)] += int(details["length"])  # type: ignore[arg-type]
+        counts = {"choice": self.rules, "retry": self.retries, "catch": self.catches}
+        for decision in decisions:
+            if decision.state in self.nodes:
+                counts[decision.kind][(decision.state, decision.clause)] += 1
 
     # -- reporting --------------------------------------------------------------------------
 
@@ -194,187 +172,12 @@ class MachineCoverage:
         }
 
 
-class _Reader:
-    """Reads one history: each event against the events it follows and the machine graph."""
-
-    def __init__(
-        self, cover: MachineCoverage, by_id: dict[int, HistoryEvent], followers: dict[int, list[HistoryEvent]]
-    ) -> None:
-        self.cover, self.by_id, self.followers = cover, by_id, followers
-
-    def read(self, event: HistoryEvent) -> None:
-        kind, details = event.type, event.details or {}
-        cover = self.cover
-        if kind.endswith("StateEntered"):
-            name = str(details.get("name"))
-            if name in cover.nodes:
-                cover.states[name] += 1
-            previous = self.by_id.get(event.previous_event_id)
-            if previous is not None and previous.type == "ParallelStateStarted" and name in cover.branch_starts:
-                cover.branches[cover.branch_starts[name]] += 1
-        elif kind == "MapIterationStarted":
-            cover.branches[(str(details.get("name")), 0)] += 1
-        elif kind == "MapStateStarted":
-            owner = self.owner(event)
-            node = cover.nodes.get(owner or "")
-            if isinstance(node, MapState) and node.distributed and isinstance(details.get("length"), int):
-                cover.branches[(node.name, 0)] += int(details["length"])  # type: ignore[arg-type]
-        if kind in _SCHEDULED or kind in _STARTED:
-            self.read_attempt(event)
-        elif kind == "ChoiceStateExited":
-            self.read_choice(event)
-        elif kind.endswith("StateExited") and kind[: -len("StateExited")] in _HANDLERS:
-            self.read_exit(event)
-
-    def owner(self, event: HistoryEvent) -> str | None:
-        """The state whose entry an attempt's event belongs to (its chain leads back to the entry)."""
-        current: HistoryEvent | None = event
-        while current is not None and not current.type.endswith("StateEntered"):
-            current = self.by_id.get(current.previous_event_id)
-        return str(current.details["name"]) if current is not None and current.details else None
-
-    def successor(self, event: HistoryEvent) -> str | None:
-        """The state entered right after `event` in the same thread of control."""
-        for follower in self.followers.get(event.id, ()):
-            if follower.type.endswith("StateEntered") and follower.details:
-                return str(follower.details["name"])
-        return None
-
-    def read_attempt(self, event: HistoryEvent) -> None:
-        previous = self.by_id.get(event.previous_event_id)
-        if previous is None or previous.type.endswith("StateEntered"):
-            return  # a first attempt
-        name = self.owner(event)
-        state = self.cover.nodes.get(name or "")
-        if state is None or not state.retry:
-            return
-        if event.type in _SCHEDULED:
-            error = _error_of(previous) if previous.type in _FAILURES else None
-        else:  # a Map or Parallel: the error is recorded inside the failed attempt, if anywhere
-            error = self.inner_error(state, previous, event.id)
-        index = _first_match([r.error_equals for r in state.retry], error)
-        self.cover.retries[(state.name, 0 if index is None else index)] += 1
-
-    def inner_error(self, state: State, started: HistoryEvent, before: int) -> str | None:
-        if isinstance(state, MapState) and _tolerates(state):
-            return "States.ExceedToleratedFailureThreshold"
-        for event_id in range(before - 1, started.id, -1):
-            event = self.by_id.get(event_id)
-            if event is None or not self.descends(event, started.id):
-                continue
-            error = self.recorded_error(event)
-            if error is not None:
-                return error
-        return None
-
-    def recorded_error(self, event: HistoryEvent) -> str | None:
-        if event.type in _FAILURES and event.type not in ("MapStateFailed", "ParallelStateFailed"):
-            return _error_of(event)
-        if event.type == "MapRunFailed":
-            return _error_of(event)
-        if event.type == "FailStateEntered" and event.details:
-            node = self.cover.nodes.get(str(event.details.get("name")))
-            raw_error = node.raw.get("Error") if node is not None else None
-            return raw_error if isinstance(raw_error, str) else None
-        if event.type == "ChoiceStateEntered" and not any(
-            f.type == "ChoiceStateExited" for f in self.followers.get(event.id, ())
-        ):
-            return "States.NoChoiceMatched"
-        return None
-
-    def descends(self, event: HistoryEvent, ancestor: int) -> bool:
-        current: HistoryEvent | None = event
-        while current is not None and current.id > ancestor:
-            current = self.by_id.get(current.previous_event_id)
-        return current is not None and current.id == ancestor
-
-    def read_choice(self, event: HistoryEvent) -> None:
-        state = self.cover.nodes.get(str((event.details or {}).get("name")))
-        target = self.successor(event)
-        if not isinstance(state, ChoiceState) or target is None:
-            return
-        candidates = [i for i, rule in enumerate(state.choices) if rule.next == target]
-        if state.default == target:
-            candidates.append(-1)
-        if not candidates:
-            return
-        chosen = candidates[0]
-        if len(candidates) > 1:
-            entered = self.by_id.get(event.previous_event_id)
-            value = (entered.details or {}).get("input") if entered is not None else None
-            decided = _evaluate(state, value)
-            if decided in candidates:
-                chosen = decided
-        self.cover.rules[(state.name, chosen)] += 1
-
-    def read_exit(self, event: HistoryEvent) -> None:
-        state = self.cover.nodes.get(str((event.details or {}).get("name")))
-        previous = self.by_id.get(event.previous_event_id)
-        if state is None or previous is None or not state.catch:
-            return
-        target = self.successor(event)
-        failed = previous.type in _FAILURES or previous.type.endswith("StateEntered")
-        if not failed and (target is None or (not state.end and target == state.next)):
-            return  # an ordinary exit
-        if target is None:
-            return
-        candidates = [i for i, catcher in enumerate(state.catch) if catcher.next == target]
-        if not candidates:
-            return
-        chosen = candidates[0]
-        if len(candidates) > 1:
-            if previous.type in _FAILURES and previous.type not in ("MapStateFailed", "ParallelStateFailed"):
-                error = _error_of(previous)
-            else:
-                error = self.nearest_error(previous)
-            index = _first_match([c.error_equals for c in state.catch], error)
-            if index in candidates:
-                chosen = index
-        self.cover.catches[(state.name, chosen)] += 1
-
-    def nearest_error(self, before: HistoryEvent) -> str | None:
-        for event_id in range(before.id - 1, 0, -1):
-            event = self.by_id.get(event_id)
-            if event is not None and (error := self.recorded_error(event)) is not None:
-                return error
-        return None
-
-
-def _error_of(event: HistoryEvent) -> str | None:
-    error = (event.details or {}).get("error")
-    return error if isinstance(error, str) else None
-
-
-def _tolerates(state: MapState) -> bool:
-    return state.tolerated_failure_count is not None or state.tolerated_failure_percentage is not None
-
-
-def _first_match(clauses: list[tuple[str, ...]], error: str | None) -> int | None:
-    """The first clause whose ErrorEquals matches `error`, by the executor's own rule."""
-    from .executor import _matches
-
-    if error is None:
-        return None
-    failure = ExecutionError("", error=error)
-    return next((i for i, names in enumerate(clauses) if _matches(names, failure)), None)
-
-
-def _evaluate(state: ChoiceState, value: JSON) -> int | None:
-    """The rule (or -1 for Default) a Choice takes on `value`, evaluated without variables or `$$`."""
-    from .dataflow import select
-
-    env = Env({}, {})
-    try:
-        if state.jsonata:
-            scope = Scope(None, env, {"input": value, "context": {}})
-        else:
-            scope = Scope(select(state.input_path, state.input_null, value, env), env)
-        for index, rule in enumerate(state.choices):
-            if rule.condition(scope):
-                return index
-    except Exception:  # the rule needs what the history does not keep: the caller falls back
-        return None
-    return -1 if state.default is not None else None
+def _owner(event: HistoryEvent, by_id: dict[int, HistoryEvent]) -> str | None:
+    """The state whose entry an event belongs to (its chain of previous events leads there)."""
+    current: HistoryEvent | None = event
+    while current is not None and not current.type.endswith("StateEntered"):
+        current = by_id.get(current.previous_event_id)
+    return str(current.details["name"]) if current is not None and current.details else None
 
 
 def _percent(covered: int, total: int) -> float:
@@ -398,7 +201,7 @@ class Coverage:
             if cover is not None:  # the same label for another definition: keep both apart
                 label = f"{label} ({_label(machine)})"
             cover = self._machines.setdefault(label, MachineCoverage(machine, label))
-        cover.add(list(execution.history))
+        cover.add(list(execution.history), getattr(execution, "decisions", ()))
 
     def machine(self, label: str) -> MachineCoverage:
         """The coverage recorded under `label`; raises KeyError when nothing was."""

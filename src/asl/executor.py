@@ -29,9 +29,9 @@ from .clock import Clock, SystemClock, iso
 from .context import JSON, Env
 from .dataflow import caught, finish
 from .errors import AslError, DataLimitExceeded, ExecutionError, QueryEvaluationError, TaskFailed
-from .history import History, HistoryEvent, Lane
+from .history import Decision, History, HistoryEvent, Lane
 from .model import MapState, ParallelState, Retrier, State, StateMachine, TaskState, WaitState
-from .runtime import ACCOUNT, REGION, Frame, Limits, Run
+from .runtime import ACCOUNT, REGION, Frame, Limits, Run, TaskToken, on_loop
 from .states.basic import run_basic, wait
 from .states.map import run_map
 from .states.parallel import run_parallel
@@ -66,6 +66,8 @@ class Execution:
     error: str | None = None
     cause: str | None = None
     history: list[HistoryEvent] = field(default_factory=list)
+    # Which Choice rule, Retrier and Catcher each decision took (for coverage; not in AWS's history).
+    decisions: list[Decision] = field(default_factory=list)
     start_time: float = 0.0
     stop_time: float | None = None
     _run: Run | None = field(default=None, repr=False)
@@ -99,28 +101,19 @@ class Execution:
         if self.done or self._scope is None:
             return
         self._abort = (error, cause)
-        _from_anywhere(self._scope.cancel)
+        on_loop(self._scope.cancel)
 
     def send_task_success(self, token: str, output: JSON) -> None:
         """Complete the Task waiting on `token` with `output` (SendTaskSuccess)."""
-        waiter = self._token(token)
-        waiter.output = output
-
-        def finish_task() -> None:
-            waiter.done.set()
-
-        _from_anywhere(finish_task)
+        self._token(token).succeed(output)
 
     def send_task_failure(self, token: str, error: str = "", cause: str = "") -> None:
         """Fail the Task waiting on `token` (SendTaskFailure)."""
-        waiter = self._token(token)
-        waiter.error = TaskFailed(error, cause)
-        _from_anywhere(waiter.done.set)
+        self._token(token).fail(error, cause)
 
     def send_task_heartbeat(self, token: str) -> None:
         """Tell the Task waiting on `token` that its worker is alive (SendTaskHeartbeat)."""
-        waiter = self._token(token)
-        _from_anywhere(waiter.heartbeat.set)
+        self._token(token).beat()
 
     @property
     def task_tokens(self) -> tuple[str, ...]:
@@ -133,7 +126,7 @@ class Execution:
         for stream in self._streams:
             stream.send_nowait(event)
 
-    def _token(self, token: str) -> Any:
+    def _token(self, token: str) -> TaskToken:
         waiter = self._run.tokens.get(token) if self._run is not None else None
         if waiter is None:
             raise TaskFailed("States.TaskTimedOut" if self.done else "InvalidToken", f"Invalid token: {token}")
@@ -153,14 +146,6 @@ class Execution:
         async with receive:
             async for event in receive:
                 yield event
-
-
-def _from_anywhere(action: Callable[[], None]) -> None:
-    """Run `action` on the event loop, whether called from it or from a worker thread."""
-    try:
-        anyio.from_thread.run_sync(action)
-    except RuntimeError:  # not in a worker thread: we are on the event loop
-        action()
 
 
 # -- the run loop ---------------------------------------------------------------------------
@@ -190,7 +175,7 @@ async def run_state(run: Run, state: State, raw: JSON, frame: Frame) -> tuple[JS
             if isinstance(state, WaitState):
                 output, next_name, assigned = await wait(run, state, raw, env)
             else:
-                output, next_name, assigned = run_basic(state, raw, env)
+                output, next_name, assigned = run_basic(state, raw, env, run.decisions)
     except ExecutionError as error:
         _evaluation_failed(error, state, frame)
         raise _locate(error, state, entered_id) from None
@@ -271,6 +256,7 @@ async def _run_with_retry(
                 raise
             owner = next((i for i, r in enumerate(state.retry) if _matches(r.error_equals, error)), None)
             if owner is not None and attempts[owner] < state.retry[owner].max_attempts:
+                run.decisions.append(Decision("retry", state.name, owner))
                 attempts[owner] += 1
                 retry_count += 1
                 run.count_transition()
@@ -279,10 +265,12 @@ async def _run_with_retry(
                     await run.clock.sleep(delay)
                 continue
             if state.kind in ("Parallel", "Map"):
-                frame.history.add(frame.lane, f"{state.kind}StateFailed", previous=frame.history.last_id)
-            catcher = next((c for c in state.catch if _matches(c.error_equals, error)), None)
-            if catcher is None:
+                frame.history.note(f"{state.kind}StateFailed", frame.lane.last)
+            index = next((i for i, c in enumerate(state.catch) if _matches(c.error_equals, error)), None)
+            if index is None:
                 raise
+            run.decisions.append(Decision("catch", state.name, index))
+            catcher = state.catch[index]
             output, assigned = caught(state, catcher, raw, error, env)
             return output, catcher.next, assigned
 
@@ -394,7 +382,7 @@ def _prepare(
         },
         StateMachine={"Id": machine_arn, "Name": state_machine_name},
     )
-    execution = Execution(name=name, arn=arn, input=value, start_time=started, _run=run)
+    execution = Execution(name=name, arn=arn, input=value, start_time=started, decisions=run.decisions, _run=run)
     if on_event is not None:
         execution._listeners.append(on_event)
     return execution

@@ -15,7 +15,7 @@ from .context import JSON
 from .errors import RuntimeFailure
 from .paths import dumps
 
-__all__ = ["History", "HistoryEvent", "Lane"]
+__all__ = ["Decision", "History", "HistoryEvent", "Lane"]
 
 # Which details object each event type carries.
 _DETAILS: Final = {
@@ -45,6 +45,16 @@ _DETAILS: Final = {
 }
 # Payload fields rendered as JSON text, with the name of their `...Details` sibling.
 _PAYLOADS: Final = {"input": "inputDetails", "output": "outputDetails", "parameters": None}
+
+
+class Decision(NamedTuple):
+    """A choice the executor made that AWS's history does not record: which Choice rule
+    matched (index -1: the Default), which Retrier retried, which Catcher caught.
+    Coverage reads these; they are never part of the AWS-shaped history."""
+
+    kind: str  # "choice" | "retry" | "catch"
+    state: str
+    clause: int  # the rule, Retrier or Catcher, counted from 0; -1: the Default
 
 
 class HistoryEvent(NamedTuple):
@@ -127,6 +137,12 @@ class History:
     @property
     def last_id(self) -> int:
         return len(self.events)
+
+    def note(self, kind: str, previous: int, details: dict[str, JSON] | None = None) -> int:
+        """Record an event that follows `previous` without moving any lane (a Map's or
+        Parallel's Succeeded/Failed: AWS points it, and the Exited after it, at the last
+        event inside the state)."""
+        return self.add(Lane(), kind, details, previous=previous)
 
     def add(self, lane: Lane, kind: str, details: dict[str, JSON] | None = None, *, previous: int | None = None) -> int:
         event_id = len(self.events) + 1

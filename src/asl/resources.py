@@ -55,12 +55,32 @@ def classify(resource: str) -> Target:
 
 
 class Invocation:
-    """The Lambda-like context object handed to two-argument callables."""
+    """The Lambda-like context object handed to two-argument callables.
 
-    def __init__(self, function_name: str, request_id: str, token: str | None) -> None:
+    For a `.waitForTaskToken` Task it carries the token, and can answer it itself (from the
+    callable, or later from code the callable handed the context to), as a worker would
+    with SendTaskSuccess / SendTaskFailure / SendTaskHeartbeat.
+    """
+
+    def __init__(self, function_name: str, request_id: str, token: Any = None) -> None:
         self.function_name = function_name
         self.aws_request_id = request_id
-        self.task_token = token
+        self._token = token
+        self.task_token: str | None = token.token if token is not None else None
+
+    def send_task_success(self, output: JSON) -> None:
+        self._waiting().succeed(output)
+
+    def send_task_failure(self, error: str = "", cause: str = "") -> None:
+        self._waiting().fail(error, cause)
+
+    def send_task_heartbeat(self) -> None:
+        self._waiting().beat()
+
+    def _waiting(self) -> Any:
+        if self._token is None:
+            raise ResourceError(f"the Task calling {self.function_name!r} has no task token to answer")
+        return self._token
 
 
 class Resolver:

@@ -18,7 +18,7 @@ from . import paths, resources
 from .clock import Clock, iso
 from .context import JSON
 from .errors import DataLimitExceeded, ExecutionError, RuntimeFailure
-from .history import History, Lane
+from .history import Decision, History, Lane
 from .model import State
 
 __all__ = ["ACCOUNT", "REGION", "Frame", "Limits", "Run", "TaskToken"]
@@ -42,8 +42,19 @@ class Limits:
     transitions: int | None = None
 
 
+def on_loop(action: Callable[[], None]) -> None:
+    """Run `action` on the event loop, whether called from it or from a worker thread."""
+    try:
+        anyio.from_thread.run_sync(action)
+    except RuntimeError:  # not in a worker thread: we are on the event loop
+        action()
+
+
 class TaskToken:
-    """A Task waiting for SendTaskSuccess / SendTaskFailure / SendTaskHeartbeat."""
+    """A Task waiting for SendTaskSuccess / SendTaskFailure / SendTaskHeartbeat.
+
+    Its methods may be called from the event loop or from a resource's worker thread.
+    """
 
     __slots__ = ("token", "done", "heartbeat", "output", "error")
 
@@ -53,6 +64,19 @@ class TaskToken:
         self.heartbeat = anyio.Event()
         self.output: JSON = None
         self.error: ExecutionError | None = None
+
+    def succeed(self, output: JSON) -> None:
+        self.output = output
+        on_loop(self.done.set)
+
+    def fail(self, error: str = "", cause: str = "") -> None:
+        from .errors import TaskFailed
+
+        self.error = TaskFailed(error, cause)
+        on_loop(self.done.set)
+
+    def beat(self) -> None:
+        on_loop(lambda: self.heartbeat.set())
 
 
 class Frame:
@@ -85,6 +109,7 @@ class Run:
         self.limits = limits
         self.task_override = task_override
         self.tokens: dict[str, TaskToken] = {}
+        self.decisions: list[Decision] = []
         self.transitions = 0
         self.sizes = Sizes()
         self.machine_name = "StateMachine"

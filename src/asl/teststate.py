@@ -172,7 +172,7 @@ def _resolve(
             name = state_name or "TestState"
             document = _single_state_machine(name, document)
             state_name = name
-        machine = parse(document)  # type: ignore[arg-type]
+        machine = parse(document)
     name = state_name or machine.start_at
     state = _find(machine, name)
     if state is None:
@@ -276,22 +276,12 @@ class _Tester:
             return fallback
         mock = self.mock
 
-        def run_of() -> Run:
-            return self.run
-
         tested = self.state.name
 
-        async def mocked(payload: JSON, invocation: resources_module.Invocation) -> JSON:
+        async def mocked(payload: JSON) -> JSON:
+            # A mocked Task answers at once, a .waitForTaskToken one included (the executor
+            # does not wait for a token when the resource is mocked).
             self.request = payload
-            run = run_of()
-            waiter = run.tokens.get(invocation.task_token) if invocation.task_token else None
-            if waiter is not None:  # .waitForTaskToken: the mock is the callback's answer
-                if isinstance(mock, TaskFailed):
-                    waiter.error = mock
-                else:
-                    waiter.output = mock
-                waiter.done.set()
-                return {}
             if isinstance(mock, TaskFailed):
                 raise mock
             return mock
@@ -306,7 +296,7 @@ class _Tester:
     async def drive(self) -> StateTestResult:
         clock = self.clock
         async with anyio.create_task_group() as tg:
-            clock.bind(tg.start_soon)  # type: ignore[arg-type]  # anyio's start_soon is wider than Spawn; as the executor does: the clock may start its driver here
+            clock.bind(tg.start_soon)  # anyio's start_soon is wider than Spawn; as the executor does: the clock may start its driver here
             try:
                 clock.busy()
                 try:
@@ -314,7 +304,7 @@ class _Tester:
                 finally:
                     clock.idle()
             finally:
-                clock.unbind(tg.start_soon)  # type: ignore[arg-type]
+                clock.unbind(tg.start_soon)
                 tg.cancel_scope.cancel()
         raise AssertionError("unreachable")  # pragma: no cover
 

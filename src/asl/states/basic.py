@@ -8,6 +8,7 @@ from .. import paths
 from ..context import JSON, Env
 from ..dataflow import assign, effective_input, finish, select, states_scope
 from ..errors import ExecutionError, NoChoiceMatched, QueryEvaluationError, RuntimeFailure
+from ..history import Decision
 from ..model import ChoiceState, FailState, PassState, Scope, State, SucceedState, WaitState
 from ..runtime import Run, field_text, text
 
@@ -18,7 +19,7 @@ MAX_WAIT_SECONDS: Final = 2**31 - 1  # AWS: "Wait state delay is too long." past
 Outcome = tuple[JSON, str | None, dict[str, JSON] | None]
 
 
-def run_basic(state: State, raw: JSON, env: Env) -> Outcome:
+def run_basic(state: State, raw: JSON, env: Env, decisions: list[Decision]) -> Outcome:
     """Run one state that never waits (all but Wait): (output, next state or None, variables assigned)."""
     match state:
         case PassState():
@@ -31,7 +32,7 @@ def run_basic(state: State, raw: JSON, env: Env) -> Outcome:
             output, assigned = finish(state, raw, result, env)
             return output, state.next, assigned
         case ChoiceState():
-            return choose(state, raw, env)
+            return choose(state, raw, env, decisions)
         case SucceedState():
             if state.jsonata:
                 scope = states_scope(env, raw)
@@ -46,7 +47,7 @@ def run_basic(state: State, raw: JSON, env: Env) -> Outcome:
     raise AssertionError(f"not a basic state: {state.kind}")
 
 
-def choose(state: ChoiceState, raw: JSON, env: Env) -> Outcome:
+def choose(state: ChoiceState, raw: JSON, env: Env, decisions: list[Decision]) -> Outcome:
     """The first rule that holds decides the next state; its Assign (and JSONata Output) apply."""
     if state.jsonata:
         scope = states_scope(env, raw)
@@ -54,14 +55,16 @@ def choose(state: ChoiceState, raw: JSON, env: Env) -> Outcome:
     else:
         effective = select(state.input_path, state.input_null, raw, env)
         scope = Scope(effective, env)
-    for branch in state.choices:
+    for index, branch in enumerate(state.choices):
         if branch.condition(scope):
+            decisions.append(Decision("choice", state.name, index))
             assigned = assign(branch.assign, scope)
             if state.jsonata:
                 return (branch.output(scope) if branch.output is not None else raw), branch.next, assigned
             return select(state.output_path, state.output_null, effective, env), branch.next, assigned
     if state.default is None:
         raise NoChoiceMatched("No Matches!")
+    decisions.append(Decision("choice", state.name, -1))
     assigned = assign(state.assign, scope)
     if state.jsonata:
         return (state.output(scope) if state.output is not None else raw), state.default, assigned

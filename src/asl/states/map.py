@@ -158,8 +158,9 @@ async def run_map(run: Run, state: MapState, raw: JSON, env: Env, frame: Frame) 
         history.add(frame.lane, "MapRunStarted", {"mapRunArn": f"{arn}/{state.label or state.name}:{run.uuid()}"})
     results: list[JSON] = [None] * len(items)
     failures = 0
-    concurrent = concurrency != 1  # iterations run side by side (each runs until it waits)
-    previous = Lane(started)  # with MaxConcurrency 1, each iteration follows the one before
+    # AWS chains each iteration's first event to the last state event of the iteration before
+    # (not to its MapIteration* event); after a failure, the Map's closing events point there too.
+    inner = Lane(history.last_id)
 
     async def iteration(index: int) -> None:
         nonlocal failures
@@ -178,13 +179,14 @@ async def run_map(run: Run, state: MapState, raw: JSON, env: Env, frame: Frame) 
         if state.distributed:  # a child execution: its own history, no outer variables
             child = Frame(Lane(), {}, History(run.clock.now))
         else:
-            lane = Lane(previous.last if not concurrent else started)
+            lane = Lane(inner.last)
             child = Frame(lane, ChainMap({}, frame.variables), history)
             history.add(lane, "MapIterationStarted", {"name": state.name, "index": index})
         try:
             results[index] = await run_graph(run, processor, value, child)
         except ExecutionError as error:
             if not state.distributed:
+                inner.last = child.lane.last
                 history.add(child.lane, "MapIterationFailed", {"name": state.name, "index": index})
             if not tolerant or not error.catchable:
                 raise
@@ -196,8 +198,8 @@ async def run_map(run: Run, state: MapState, raw: JSON, env: Env, frame: Frame) 
                 ) from None
         else:
             if not state.distributed:
+                inner.last = child.lane.last
                 history.add(child.lane, "MapIterationSucceeded", {"name": state.name, "index": index})
-        previous.last = child.lane.last if not state.distributed else previous.last
 
     limit = concurrency or (DISTRIBUTED_CONCURRENCY if state.distributed else INLINE_CONCURRENCY)
     try:
@@ -207,9 +209,11 @@ async def run_map(run: Run, state: MapState, raw: JSON, env: Env, frame: Frame) 
             details: dict[str, JSON] = {"error": error.error}
             if error.cause:
                 details["cause"] = error.cause
-            history.add(frame.lane, "MapRunFailed", details, previous=history.last_id)
+            inner.last = history.note("MapRunFailed", history.last_id, details)
+        frame.lane.last = inner.last
         raise
     if state.distributed:
-        history.add(frame.lane, "MapRunSucceeded", previous=history.last_id)
-    history.add(frame.lane, "MapStateSucceeded", previous=history.last_id)
+        history.note("MapRunSucceeded", history.last_id)
+    frame.lane.last = history.last_id  # after success: the last iteration's (or map run's) event
+    history.note("MapStateSucceeded", frame.lane.last)
     return results

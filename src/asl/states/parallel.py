@@ -61,6 +61,9 @@ async def run_parallel(run: Run, state: ParallelState, raw: JSON, env: Env, fram
         child = Frame(Lane(started), ChainMap({}, frame.variables), history, concurrent)
         results[index] = await run_graph(run, state.branches[index], value, child)
 
-    await fan_out(run, len(state.branches), len(state.branches), branch)
-    frame.lane.last = history.last_id
+    try:
+        await fan_out(run, len(state.branches), len(state.branches), branch)
+    finally:
+        frame.lane.last = history.last_id  # closing events follow the last event of the branches
+    history.note("ParallelStateSucceeded", frame.lane.last)
     return results

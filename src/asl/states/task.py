@@ -143,7 +143,7 @@ async def _invoke(run: Run, call: _Call, request_id: str, token: TaskToken | Non
     if call.function is None:
         raise _not_found(run, call)
     function = call.function
-    context = resources.Invocation(call.name, request_id, token.token if token else None)
+    context = resources.Invocation(call.name, request_id, token)
     outside = resources.is_async(function)
     if outside:  # an async resource awaits the world, not our clock
         run.clock.idle()
