@@ -1,7 +1,8 @@
 """Task resources for the bank account example: plain functions, deterministic.
 
-The reviewer is a function here. On AWS, RequestApproval would use `.waitForTaskToken` and a
-person would answer the token; `asl run` has no way yet for a resource to answer its own token.
+RequestApproval is a `.waitForTaskToken` task: the reviewer gets the task token and answers it.
+Here the reviewer is a function that answers at once through its Lambda-style context
+(`context.send_task_success`), as a person would through SendTaskSuccess.
 
 Run: python -m asl run examples/bank_account/machine.asl.json --input examples/bank_account/input.json \
          --resources examples.bank_account.resources:RESOURCES --virtual-time
@@ -35,12 +36,15 @@ def check_address(event: dict[str, Any]) -> dict[str, Any]:
     return {"check": "address", "status": "PASSED"}
 
 
-def review_application(event: dict[str, Any]) -> dict[str, Any]:
-    """The reviewer approves when every flag is one they may waive."""
+def review_application(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """The reviewer approves when every flag is one they may waive, and answers the task token."""
     reasons = [check["reason"] for check in event["checks"] if check["status"] == "FLAGGED"]
     if all(reason in WAIVABLE for reason in reasons):
-        return {"decision": "APPROVED", "reviewer": "reviewer-on-duty", "waived": reasons}
-    return {"decision": "REJECTED", "reviewer": "reviewer-on-duty", "reason": f"Cannot waive {', '.join(reasons)}."}
+        decision = {"decision": "APPROVED", "reviewer": "reviewer-on-duty", "waived": reasons}
+    else:
+        decision = {"decision": "REJECTED", "reviewer": "reviewer-on-duty", "reason": f"Cannot waive {', '.join(reasons)}."}
+    context.send_task_success(decision)
+    return {"queued": event["taskToken"] == context.task_token}
 
 
 def open_account(event: dict[str, Any]) -> dict[str, Any]:

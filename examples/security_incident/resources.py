@@ -37,11 +37,13 @@ def snapshot_disk(event: dict[str, Any]) -> dict[str, Any]:
     return {"snapshotId": f"snap-{event['host'][2:10]}"}
 
 
-def approve_remediation(event: dict[str, Any]) -> dict[str, Any]:
-    """Policy stands in for the approver: contained incidents below critical are approved."""
+def approve_remediation(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """Policy stands in for the approver, who answers the task token: contained incidents below
+    critical are approved."""
     contained = event["containment"]["isolated"] and bool(event["containment"]["snapshotId"])
     approved = contained and event["severity"] != "critical"
-    return {"approved": approved, "approver": "security-lead" if approved else None}
+    context.send_task_success({"approved": approved, "approver": "security-lead" if approved else None})
+    return {"notified": event["taskToken"] == context.task_token}
 
 
 def remediate(event: dict[str, Any]) -> dict[str, Any]:
