@@ -143,6 +143,7 @@ class _Compiler:
             "kind": kind,
             "entered_event": f"{kind}StateEntered",
             "exited_event": f"{kind}StateExited",
+            "instant": kind in ("Pass", "Choice", "Succeed", "Fail"),
             "jsonata": jsonata,
             "next": raw.get("Next"),
             "end": bool(raw.get("End", False)),

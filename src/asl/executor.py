@@ -153,18 +153,33 @@ class Execution:
 
 async def run_graph(run: Run, graph: StateMachine, value: JSON, frame: Frame) -> JSON:
     """Run a graph from StartAt to a terminal state; returns its output or raises its error."""
+    states = graph.states
     name: str | None = graph.start_at
     while name is not None:
-        value, name = await run_state(run, graph.states[name], value, frame)
+        state = states[name]
+        if state.instant and not frame.concurrent:  # no coroutine for a state that never waits
+            value, name = step(run, state, value, frame)
+        else:
+            value, name = await run_state(run, state, value, frame)
     return value
+
+
+def step(run: Run, state: State, raw: JSON, frame: Frame) -> tuple[JSON, str | None]:
+    """Enter, run and exit a Pass, Choice, Succeed or Fail state: (output, next state or None)."""
+    entered_id, entered = _enter(run, state, raw, frame)
+    env = Env(lambda: run.context(state, entered), frame.variables, run.random)
+    try:
+        output, next_name, assigned = run_basic(state, raw, env, run.decisions)
+    except ExecutionError as error:
+        _evaluation_failed(error, state, frame)
+        raise _locate(error, state, entered_id) from None
+    _exit(run, state, raw, output, assigned, frame)
+    return output, next_name
 
 
 async def run_state(run: Run, state: State, raw: JSON, frame: Frame) -> tuple[JSON, str | None]:
     """Enter one state, run it, exit it: (output, name of the next state or None)."""
-    run.count_transition()
-    history = frame.history
-    entered_id = history.add(frame.lane, state.entered_event, {"name": state.name, "input": raw})
-    entered = run.clock.now()
+    entered_id, entered = _enter(run, state, raw, frame)
     if frame.concurrent:  # siblings take turns between states, as AWS interleaves them
         await checkpoint()
     try:
@@ -181,16 +196,30 @@ async def run_state(run: Run, state: State, raw: JSON, frame: Frame) -> tuple[JS
         raise _locate(error, state, entered_id) from None
     except anyio.get_cancelled_exc_class():
         if state.kind in ("Task", "Wait", "Parallel", "Map"):
-            history.add(frame.lane, f"{state.kind}StateAborted")
+            frame.history.add(frame.lane, f"{state.kind}StateAborted")
         raise
+    _exit(run, state, raw, output, assigned, frame)
+    return output, next_name
+
+
+def _enter(run: Run, state: State, raw: JSON, frame: Frame) -> tuple[int, float]:
+    """Count the transition and record the Entered event: (its id, the time of entry)."""
+    run.count_transition()
+    entered_id = frame.history.add(frame.lane, state.entered_event, {"name": state.name, "input": raw})
+    return entered_id, run.clock.now()
+
+
+def _exit(
+    run: Run, state: State, raw: JSON, output: JSON, assigned: dict[str, JSON] | None, frame: Frame
+) -> None:
+    """Check the output's size, apply the assignments and record the Exited event."""
     if output is not raw:  # an unchanged input was measured when it was made
         run.check_size(output, state.name)
     details: dict[str, JSON] = {"name": state.name, "output": output}
     if assigned:
         frame.variables.update(assigned)
         details["assignedVariables"] = assigned
-    history.add(frame.lane, state.exited_event, details)
-    return output, next_name
+    frame.history.add(frame.lane, state.exited_event, details)
 
 
 def _locate(error: ExecutionError, state: State, entered_id: int) -> ExecutionError:

@@ -80,6 +80,7 @@ class State:
     kind: str
     entered_event: str = ""  # "PassStateEntered"...: spelled once here, not at every transition
     exited_event: str = ""
+    instant: bool = False  # Pass, Choice, Succeed, Fail: never waits, runs without a coroutine
     jsonata: bool = False
     next: str | None = None
     end: bool = False
