@@ -1,9 +1,9 @@
 """asl: run Amazon States Language state machines in-process, as AWS Step Functions runs them.
 
-    machine = asl.parse(definition)          # dict, JSON text, bytes or path; asl.DefinitionError
-    problems = asl.validate(definition)      # every problem, each with a JSON Pointer
-    execution = asl.run(machine, input, resources={...}, clock=asl.VirtualClock())
-    execution = await asl.execute(machine, input, ...)   # the async twin
+machine = asl.parse(definition)          # dict, JSON text, bytes or path; asl.DefinitionError
+problems = asl.validate(definition)      # every problem, each with a JSON Pointer
+execution = asl.run(machine, input, resources={...}, clock=asl.VirtualClock())
+execution = await asl.execute(machine, input, ...)   # the async twin
 """
 
 from __future__ import annotations
@@ -44,6 +44,7 @@ def __getattr__(name: str) -> Any:
     value = getattr(importlib.import_module(f".{module}", __name__), name)
     globals()[name] = value
     return value
+
 
 __all__ = [
     "JSON",

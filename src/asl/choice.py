@@ -112,10 +112,8 @@ class Comparison(Rule):
 
     def evaluate(self, value: JSON, env: Env) -> bool:
         left = self.key(_select(self.variable, value, env))
-        if self.operand_path is None:
-            right = self.operand_key
-        else:
-            right = self.key(_select(self.operand_path, value, env))
+        path = self.operand_path
+        right = self.operand_key if path is None else self.key(_select(path, value, env))
         if left is None or right is None:
             return False
         return self.relation(left, right)
@@ -167,11 +165,7 @@ _TYPE_TESTS: Final[Mapping[str, Callable[[JSON], bool]]] = {
 }
 # Every comparison operator without its `Path` suffix: (key, relation).
 _COMPARISONS: Final[Mapping[str, tuple[Key, Relation]]] = {
-    **{
-        family + name: (key, relation)
-        for family, key in _FAMILIES.items()
-        for name, relation in _RELATIONS.items()
-    },
+    **{family + name: (key, relation) for family, key in _FAMILIES.items() for name, relation in _RELATIONS.items()},
     "BooleanEquals": (_boolean, operator.eq),
 }
 _KINDS: Final[Mapping[Key, str]] = {
@@ -201,9 +195,7 @@ def _compile(raw: object, *, top_level: bool) -> Rule:
     combinators = [key for key in keys if key in _COMBINATORS]
     if combinators:
         if len(keys) != 1:
-            raise ExpressionError(
-                f"a choice rule with {combinators[0]} can have no other test: {sorted(keys)}"
-            )
+            raise ExpressionError(f"a choice rule with {combinators[0]} can have no other test: {sorted(keys)}")
         return _combine(combinators[0], raw[combinators[0]])
     if "Variable" not in raw:
         raise ExpressionError(f"a choice rule needs a Variable or one of And, Or, Not; got {sorted(keys)}")

@@ -28,6 +28,7 @@ from .model import ChoiceState, MapState, ParallelState, State, StateMachine
 
 __all__ = ["Coverage", "MachineCoverage"]
 
+
 def _walk(graph: StateMachine) -> Iterable[State]:
     """Every state of a graph, nested ones included, in definition order (not distributed Maps' insides)."""
     for state in graph.states.values():

@@ -209,9 +209,7 @@ def _enter(run: Run, state: State, raw: JSON, frame: Frame) -> tuple[int, float]
     return entered_id, run.clock.now()
 
 
-def _exit(
-    run: Run, state: State, raw: JSON, output: JSON, assigned: dict[str, JSON] | None, frame: Frame
-) -> None:
+def _exit(run: Run, state: State, raw: JSON, output: JSON, assigned: dict[str, JSON] | None, frame: Frame) -> None:
     """Check the output's size, apply the assignments and record the Exited event."""
     if output is not raw:  # an unchanged input was measured when it was made
         run.check_size(output, state.name)

@@ -87,9 +87,7 @@ class Expression:
 def compile(text: str) -> Expression:
     """Compile a whole `{% ... %}` string; raises ExpressionError when it is not valid JSONata."""
     if not is_expression(text):
-        raise ExpressionError(
-            f"not a JSONata expression (it must start with '{{%' and end with '%}}'): {text!r}", text
-        )
+        raise ExpressionError(f"not a JSONata expression (it must start with '{{%' and end with '%}}'): {text!r}", text)
     source = text[2:-2].strip()
     engine, names = _parse(source)
     return Expression(source, engine, names)
@@ -321,9 +319,7 @@ def expect(value: JSON, kind: str, expression: Expression | None, field: str) ->
         return value
     found = f"Expected '{kind}', but was '{type_name(value)}' for value: {dumps(value)}"
     if expression is None:  # a literal of the wrong type (unverified wording: AWS rejects most at validation)
-        raise QueryEvaluationError(
-            f"The value specified for the field '{field}' has an unexpected type. {found}"
-        )
+        raise QueryEvaluationError(f"The value specified for the field '{field}' has an unexpected type. {found}")
     raise QueryEvaluationError(
         f"The JSONata expression '{expression.source}' specified for the field '{field}' "
         f"returned an unexpected result type. {found}"

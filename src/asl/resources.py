@@ -154,11 +154,7 @@ def _signature_takes_context(function: Resource) -> bool:
         signature = inspect.signature(function)
     except (TypeError, ValueError):
         return False
-    positional = [
-        p
-        for p in signature.parameters.values()
-        if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
-    ]
+    positional = [p for p in signature.parameters.values() if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
     return len(positional) >= 2 or any(p.kind == p.VAR_POSITIONAL for p in signature.parameters.values())
 
 

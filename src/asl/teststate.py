@@ -296,7 +296,7 @@ class _Tester:
     async def drive(self) -> StateTestResult:
         clock = self.clock
         async with anyio.create_task_group() as tg:
-            clock.bind(tg.start_soon)  # anyio's start_soon is wider than Spawn; as the executor does: the clock may start its driver here
+            clock.bind(tg.start_soon)
             try:
                 clock.busy()
                 try:

@@ -44,9 +44,7 @@ _COMPARATORS: Final = frozenset(
     + ["BooleanEquals", "BooleanEqualsPath", "StringMatches"]
     + ["IsNull", "IsPresent", "IsNumeric", "IsString", "IsBoolean", "IsTimestamp"]
 )
-_TIMESTAMP_COMPARATORS: Final = frozenset(
-    c for c in _COMPARATORS if c.startswith("Timestamp") and "Path" not in c
-)
+_TIMESTAMP_COMPARATORS: Final = frozenset(c for c in _COMPARATORS if c.startswith("Timestamp") and "Path" not in c)
 
 # Pairs AWS refuses together (a literal and the path that would supply it).
 _EXCLUSIVE: Final = (
@@ -128,9 +126,7 @@ _JSON_START = re.compile(r"\s*\{")
 
 
 def _is_text(source: object) -> bool:
-    return isinstance(source, bytes | bytearray) or (
-        isinstance(source, str) and bool(_JSON_START.match(source))
-    )
+    return isinstance(source, bytes | bytearray) or (isinstance(source, str) and bool(_JSON_START.match(source)))
 
 
 def load(source: JSON | str | bytes | os.PathLike[str]) -> JSON:
@@ -193,9 +189,7 @@ def _parse(text: str | bytes | bytearray) -> JSON:
     if duplicates:
         owners = {id(obj): keys for obj, keys in duplicates}
         problems = [
-            Problem(
-                f"{pointer}/{_escape(key)}", "DUPLICATE_KEY", f"Duplicate key '{key}': JSON keeps only one."
-            )
+            Problem(f"{pointer}/{_escape(key)}", "DUPLICATE_KEY", f"Duplicate key '{key}': JSON keeps only one.")
             for pointer, node in _objects(value, "")
             for key in owners.get(id(node), ())
         ]
@@ -248,9 +242,7 @@ def _size_problems(source: object, document: JSON) -> list[Problem]:
             return []
     if size <= MAX_DEFINITION_BYTES:
         return []
-    return [
-        Problem("", "DEFINITION_TOO_LARGE", f"The definition is {size} bytes; AWS accepts at most 1 MiB.")
-    ]
+    return [Problem("", "DEFINITION_TOO_LARGE", f"The definition is {size} bytes; AWS accepts at most 1 MiB.")]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -360,9 +352,7 @@ def _unsupported(key: str, title: str) -> str:
     if "(JSONata)" in title and key in _JSONPATH_ONLY:
         return f"Field '{key}' is not supported{where}: it is a JSONPath field"
     if "(JSONPath)" in title and key in _JSONATA_ONLY:
-        return (
-            f'Field \'{key}\' is not supported{where}: it is a JSONata field (set "QueryLanguage": "JSONata")'
-        )
+        return f'Field \'{key}\' is not supported{where}: it is a JSONata field (set "QueryLanguage": "JSONata")'
     return f"Field '{key}' is not supported{where}"
 
 
@@ -402,9 +392,7 @@ def _message(error: Any, location: tuple[object, ...], compiled: _Compiled) -> s
         "maxLength": "a string of at most",
     }
     if validator in bounds:
-        unit = {"minItems": " items", "minLength": " characters", "maxLength": " characters"}.get(
-            validator, ""
-        )
+        unit = {"minItems": " items", "minLength": " characters", "maxLength": " characters"}.get(validator, "")
         return f"The field '{field}' must be {bounds[validator]} {value}{unit}, not {_kind(instance)}"
     return f"The field '{field}' is invalid: {error.message}"
 
@@ -459,9 +447,7 @@ def _never(value: object) -> bool:
     return False
 
 
-_ANNOTATIONS: Final = frozenset(
-    {"title", "description", "$schema", "$id", "$defs", "$comment", "then", "else"}
-)
+_ANNOTATIONS: Final = frozenset({"title", "description", "$schema", "$id", "$defs", "$comment", "then", "else"})
 
 
 def _is_type(value: object, kind: str) -> bool:
@@ -526,8 +512,7 @@ def _keyword(key: str, argument: Any, node: dict[str, Any], checks: Mapping[str,
     if key == "properties":
         fields = {name: sub(schema) for name, schema in argument.items()}
         return lambda value: (
-            not isinstance(value, dict)
-            or all(fields[name](item) for name, item in value.items() if name in fields)
+            not isinstance(value, dict) or all(fields[name](item) for name, item in value.items() if name in fields)
         )
     if key == "additionalProperties":
         if node.get("patternProperties"):
@@ -537,8 +522,7 @@ def _keyword(key: str, argument: Any, node: dict[str, Any], checks: Mapping[str,
             return lambda value: not isinstance(value, dict) or known.issuperset(value)
         extra = sub(argument)
         return lambda value: (
-            not isinstance(value, dict)
-            or all(extra(item) for name, item in value.items() if name not in known)
+            not isinstance(value, dict) or all(extra(item) for name, item in value.items() if name not in known)
         )
     if key == "required":
         return lambda value: not isinstance(value, dict) or all(name in value for name in argument)
@@ -776,15 +760,9 @@ class _Semantics:
         if kind in _TRANSITIONING:
             has_next, end = "Next" in state, state.get("End")
             if has_next and end is True:
-                self.add(
-                    f"{pointer}/End", "NEXT_AND_END", "A state cannot have both 'Next' and \"End\": true."
-                )
-            elif not has_next and (
-                "End" not in state or end is False
-            ):  # a non-boolean End is a schema problem
-                self.add(
-                    pointer, "MISSING_NEXT_OR_END", f"A {kind} state needs either 'Next' or \"End\": true."
-                )
+                self.add(f"{pointer}/End", "NEXT_AND_END", "A state cannot have both 'Next' and \"End\": true.")
+            elif not has_next and ("End" not in state or end is False):  # a non-boolean End is a schema problem
+                self.add(pointer, "MISSING_NEXT_OR_END", f"A {kind} state needs either 'Next' or \"End\": true.")
         for first, second in _EXCLUSIVE:
             if first in state and second in state:
                 self.exclusive(pointer, first, second)
@@ -835,9 +813,7 @@ class _Semantics:
                         f"'States.ALL' must be the only error name in its {noun}'s ErrorEquals.",
                     )
                 if index != len(handlers) - 1:
-                    self.add(
-                        at, "STATES_ALL_NOT_LAST", f"A {noun} matching 'States.ALL' must be the last {noun}."
-                    )
+                    self.add(at, "STATES_ALL_NOT_LAST", f"A {noun} matching 'States.ALL' must be the last {noun}.")
 
     @staticmethod
     def assignments(state: dict[str, Any], pointer: str) -> Iterator[tuple[str, Any]]:
@@ -915,15 +891,9 @@ class _Semantics:
                 for field in fields:
                     if field in part:
                         self.template(part[field], f"{pointer}/{owner}/{field}")
-        config = (
-            state.get("ItemReader", {}).get("ReaderConfig")
-            if isinstance(state.get("ItemReader"), dict)
-            else None
-        )
+        config = state.get("ItemReader", {}).get("ReaderConfig") if isinstance(state.get("ItemReader"), dict) else None
         if isinstance(config, dict) and isinstance(config.get("MaxItemsPath"), str):
-            self.reference(
-                config["MaxItemsPath"], f"{pointer}/ItemReader/ReaderConfig/MaxItemsPath", "MaxItemsPath"
-            )
+            self.reference(config["MaxItemsPath"], f"{pointer}/ItemReader/ReaderConfig/MaxItemsPath", "MaxItemsPath")
         batcher = state.get("ItemBatcher")
         if isinstance(batcher, dict):
             for field in ("MaxItemsPerBatchPath", "MaxInputBytesPerBatchPath"):
@@ -963,13 +933,9 @@ class _Semantics:
             return
         root = paths.compile(value).root
         if root == "context":
-            self.add(
-                pointer, "INVALID_REFERENCE_PATH", "ResultPath cannot write into the context object ($$)."
-            )
+            self.add(pointer, "INVALID_REFERENCE_PATH", "ResultPath cannot write into the context object ($$).")
         elif root == "variable":
-            self.add(
-                pointer, "INVALID_REFERENCE_PATH", "ResultPath cannot write into a variable; use Assign."
-            )
+            self.add(pointer, "INVALID_REFERENCE_PATH", "ResultPath cannot write into a variable; use Assign.")
 
     def intrinsic(self, text: str, pointer: str, field: str) -> None:
         reason = _expression_problem(_compile_intrinsic, text)
@@ -992,9 +958,7 @@ class _Semantics:
             if not key.endswith(".$"):
                 self.template(value, at)
                 continue
-            message = (
-                f"The value for the field '{key}' must be a valid JSONPath or a valid intrinsic function call"
-            )
+            message = f"The value for the field '{key}' must be a valid JSONPath or a valid intrinsic function call"
             if not isinstance(value, str):
                 self.add(at, "INVALID_PAYLOAD_TEMPLATE", f"{message}, not {_kind(value)}.")
                 continue
@@ -1052,8 +1016,7 @@ class _Semantics:
             self.add(
                 pointer,
                 "INVALID_CHOICE_RULE",
-                f"A choice rule has exactly one comparison operator, not {len(comparators)}: "
-                f"{', '.join(comparators)}.",
+                f"A choice rule has exactly one comparison operator, not {len(comparators)}: {', '.join(comparators)}.",
             )
         for key in comparators:
             operand = rule[key]
@@ -1129,9 +1092,7 @@ class _Semantics:
         )
         present = [field for field in fields if field in state]
         if not present and "SecondsPath" not in state and "TimestampPath" not in state:
-            self.add(
-                pointer, "MISSING_WAIT_DURATION", f"A Wait state needs exactly one of {', '.join(fields)}."
-            )
+            self.add(pointer, "MISSING_WAIT_DURATION", f"A Wait state needs exactly one of {', '.join(fields)}.")
         for field in present[1:]:
             self.exclusive(pointer, present[0], field)
         stamp = state.get("Timestamp")
@@ -1143,8 +1104,7 @@ class _Semantics:
             self.add(
                 f"{pointer}/Timestamp",
                 "INVALID_TIMESTAMP",
-                f"String does not match RFC3339 timestamp: {json.dumps(stamp)} "
-                "(expected e.g. 2024-01-31T12:00:00Z).",
+                f"String does not match RFC3339 timestamp: {json.dumps(stamp)} (expected e.g. 2024-01-31T12:00:00Z).",
             )
 
     def map(self, state: dict[str, Any], pointer: str) -> None:

@@ -150,7 +150,7 @@ async def run_map(run: Run, state: MapState, raw: JSON, env: Env, frame: Frame) 
     if state.batch_max_items is not None or state.batch_input is not None:
         items = _batches(state, items, scope)
     history = frame.history
-    started = history.add(frame.lane, "MapStateStarted", {"length": len(items)})
+    history.add(frame.lane, "MapStateStarted", {"length": len(items)})
     tolerated_count, tolerated_percentage = _tolerance(state, scope)
     tolerant = tolerated_count is not None or tolerated_percentage is not None
     if state.distributed:
