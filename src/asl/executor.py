@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import atexit
+import contextlib
 import math
 import random as _random
 import threading
@@ -124,6 +125,8 @@ class Execution:
         for listener in self._listeners:
             listener(event)
         for stream in self._streams:
+            if self._run is not None:  # time waits until the follower has taken the event
+                self._run.clock.busy()
             stream.send_nowait(event)
 
     def _token(self, token: str) -> TaskToken:
@@ -133,19 +136,39 @@ class Execution:
         return waiter
 
     async def events(self) -> AsyncIterator[HistoryEvent]:
-        """The events of the execution: those recorded so far, then live ones until it ends."""
+        """The events of the execution: those recorded so far, then live ones until it ends.
+
+        A follower is part of the run: under a VirtualClock, time does not move while it has
+        events still to take, so it can answer a task token before a timeout fires.
+        """
         send, receive = anyio.create_memory_object_stream[HistoryEvent](max_buffer_size=math.inf)
+        clock = self._run.clock if self._run is not None and not self.done else None
         for event in self.history:
+            if clock is not None:
+                clock.busy()
             send.send_nowait(event)
-        if self.done:
+        if clock is None:
             send.close()
         else:
             self._streams.append(send)
             if self._history is not None:
                 self._history.listener = self._notify
-        async with receive:
-            async for event in receive:
-                yield event
+        held = 0  # the event handed out and not yet let go: the follower is still acting on it
+        try:
+            async with receive:
+                async for event in receive:
+                    held = 1
+                    yield event
+                    held = 0
+                    if clock is not None:
+                        clock.idle()
+        finally:
+            if clock is not None:
+                with contextlib.suppress(ValueError):
+                    self._streams.remove(send)
+                send.close()
+                for _ in range(held + receive.statistics().current_buffer_used):
+                    clock.idle()
 
 
 # -- the run loop ---------------------------------------------------------------------------
@@ -420,7 +443,8 @@ async def _drive(machine: StateMachine, execution: Execution) -> None:
     run = execution._run
     assert run is not None
     clock = run.clock
-    history = History(clock.now, execution._notify if execution._listeners else None, run.limits.history_events)
+    follow = execution._listeners or execution._streams  # a follower may have come before the run began
+    history = History(clock.now, execution._notify if follow else None, run.limits.history_events)
     execution.history = history.events
     execution._history = history
     top = Lane()

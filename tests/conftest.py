@@ -1,0 +1,11 @@
+"""Shared pytest configuration: the markers the suite uses (`--strict-markers` is on)."""
+
+from __future__ import annotations
+
+import pytest
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "conformance: runs the shared AWS-recorded conformance cases (deselect with -m 'not conformance')"
+    )
