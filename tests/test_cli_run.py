@@ -238,3 +238,121 @@ def test_piped_output_is_quiet(files: dict[str, str]) -> None:
         "run", files["machine"], "--input", files["input"], "--resources", files["module"], "--virtual-time"
     )
     assert err == ""
+
+
+# -- --mock-config: a Step Functions Local mock configuration file answers the Task states ----------
+
+MOCK_MACHINE = {
+    "StartAt": "Charge",
+    "States": {
+        "Charge": {
+            "Type": "Task",
+            "Resource": "arn:aws:states:::lambda:invoke",
+            "Retry": [{"ErrorEquals": ["Busy"], "MaxAttempts": 3}],
+            "Catch": [{"ErrorEquals": ["Declined"], "ResultPath": "$.error", "Next": "Refused"}],
+            "End": True,
+        },
+        "Refused": {"Type": "Pass", "End": True},
+    },
+}
+MOCK_CONFIG = {
+    "StateMachines": {
+        "Shop": {
+            "TestCases": {
+                "BusyThenPaid": {"Charge": "BusyTwiceThenPaid"},
+                "Declined": {"Charge": "Declined"},
+                "Mistyped": {"Chrage": "Declined"},
+            }
+        },
+        "Other": {"TestCases": {}},
+    },
+    "MockedResponses": {
+        "BusyTwiceThenPaid": {
+            "0-1": {"Throw": {"Error": "Busy", "Cause": "try later"}},
+            "2": {"Return": {"paid": True}},
+        },
+        "Declined": {"0": {"Throw": {"Error": "Declined", "Cause": "card expired"}}},
+    },
+}
+
+
+@pytest.fixture
+def mocked(tmp_path: Path) -> dict[str, str]:
+    return {
+        "machine": write(tmp_path, "shop.json", MOCK_MACHINE),
+        "config": write(tmp_path, "MockConfigFile.json", MOCK_CONFIG),
+    }
+
+
+def test_a_mocked_test_case_answers_every_attempt(mocked: dict[str, str]) -> None:
+    status, out, err = run(
+        "run", mocked["machine"], "--virtual-time",
+        "--mock-config", mocked["config"], "--state-machine", "Shop", "--test-case", "BusyThenPaid",
+    )  # fmt: skip
+    assert (status, json.loads(out), err) == (0, {"paid": True}, "")
+
+
+def test_the_machine_file_name_picks_the_state_machine(mocked: dict[str, str], tmp_path: Path) -> None:
+    machine = write(tmp_path, "Shop.asl.json", MOCK_MACHINE)
+    status, out, _ = run("run", machine, "--mock-config", mocked["config"], "--test-case", "Declined")
+    assert (status, json.loads(out)["error"]["Error"]) == (0, "Declined")
+
+
+def test_a_mocked_throw_goes_to_the_catcher(mocked: dict[str, str]) -> None:
+    status, out, _ = run(
+        "run",
+        mocked["machine"],
+        "--mock-config",
+        mocked["config"],
+        "--state-machine",
+        "Shop",
+        "--test-case",
+        "Declined",
+    )
+    assert status == 0
+    assert json.loads(out) == {"error": {"Error": "Declined", "Cause": "card expired"}}
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        (["--test-case", "BusyThenPaid"], "configures 2 state machines; name one of: 'Shop', 'Other'"),
+        (["--state-machine", "Shop", "--test-case", "Nope"], "no test case 'Nope' for the state machine 'Shop'"),
+        (["--state-machine", "Shopp", "--test-case", "Declined"], "no state machine 'Shopp'"),
+        (["--state-machine", "Shop", "--test-case", "Mistyped"], "mocks 'Chrage', which is not a Task state"),
+        (["--state-machine", "Shop"], "--mock-config needs --test-case NAME"),
+    ],
+)
+def test_names_the_mock_configuration_lacks_are_usage_errors(
+    mocked: dict[str, str], options: list[str], message: str
+) -> None:
+    status, out, err = run("run", mocked["machine"], "--mock-config", mocked["config"], *options)
+    assert (status, out) == (2, "")
+    assert err.startswith("asl: ") and message in err and err.count("\n") == 1
+
+
+def test_test_case_without_a_mock_config_is_a_usage_error(mocked: dict[str, str]) -> None:
+    assert run("run", mocked["machine"], "--test-case", "Declined") == (
+        2,
+        "",
+        "asl: --test-case and --state-machine need --mock-config\n",
+    )
+
+
+def test_a_malformed_mock_configuration_lists_its_problems_with_pointers(tmp_path: Path) -> None:
+    machine = write(tmp_path, "shop.json", MOCK_MACHINE)
+    config = write(
+        tmp_path,
+        "bad.json",
+        {"StateMachines": {"Shop": {"TestCases": {"T": {"Charge": "R"}}}}, "MockedResponses": {"R": {"0-": {}}}},
+    )
+    status, out, err = run("run", machine, "--mock-config", config, "--test-case", "T")
+    assert (status, out) == (3, "")
+    assert err.startswith(f"{config}#/MockedResponses/R/0-: ")
+
+
+def test_an_unreadable_mock_configuration_is_one_line(tmp_path: Path) -> None:
+    machine = write(tmp_path, "shop.json", MOCK_MACHINE)
+    status, _, err = run("run", machine, "--mock-config", str(tmp_path / "missing.json"), "--test-case", "T")
+    assert status == 3
+    assert err.startswith(f"{tmp_path / 'missing.json'}: cannot read the file") and err.count("\n") == 1

@@ -8,8 +8,9 @@ Exit statuses (every failure is one line on stderr, never a traceback):
 
     0  success
     1  `run`: the execution did not succeed (FAILED, TIMED_OUT, ABORTED); `validate`: a file is invalid
-    2  usage error, or an invalid definition (`run`, `graph`: the validator's problems)
-    3  a file cannot be read or written, or --input / --execution is not JSON
+    2  usage error, or an invalid definition (`run`, `graph`: the validator's problems), or a
+       --state-machine / --test-case the mock configuration lacks
+    3  a file cannot be read or written, --input / --execution is not JSON, or --mock-config is malformed
     4  --resources cannot be loaded, or a Task names a resource it does not provide
     5  `graph --format svg`: Graphviz's `dot` is missing or failed
   130  interrupted (the execution is aborted)
@@ -182,6 +183,15 @@ def _add_run(commands: Any) -> None:
     parser.add_argument(
         "--history", metavar="FILE", help="write the execution's events as JSON (GetExecutionHistory's shape)"
     )
+    mocks = parser.add_argument_group("mocked Task states (a Step Functions Local mock configuration file)")
+    mocks.add_argument("--mock-config", metavar="FILE", help="the mock configuration file (MockConfigFile.json)")
+    mocks.add_argument("--test-case", metavar="NAME", help="the test case whose mocked responses answer the Tasks")
+    mocks.add_argument(
+        "--state-machine",
+        metavar="NAME",
+        help="the state machine of the file, when it configures several (default: the one named like MACHINE's "
+        "file, `order` for order.asl.json)",
+    )
     parser.set_defaults(command=_run)
 
 
@@ -194,6 +204,7 @@ def _run(arguments: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
     machine = _load_machine(arguments.machine, err)
     value = _read_json(arguments.input, "--input") if arguments.input is not None else {}
     resources = _load_resources(arguments.resources) if arguments.resources else {}
+    task_override = _load_test_case(arguments, machine, err)
     try:
         execution = run(
             machine,
@@ -203,6 +214,7 @@ def _run(arguments: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
             seed=arguments.seed,
             name=arguments.name,
             on_event=_Progress(err) if _is_terminal(err) else None,
+            task_override=task_override,
         )
     except ResourceError as error:
         raise _Stop(RESOURCES, str(error)) from None
@@ -215,6 +227,38 @@ def _run(arguments: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
         return FAILED
     out.write(json.dumps(execution.output, indent=2, ensure_ascii=False) + "\n")
     return OK
+
+
+def _load_test_case(arguments: argparse.Namespace, machine: Any, err: IO[str]) -> Any:
+    """The task_override of --test-case in --mock-config, or None when no mocks are asked for.
+
+    A malformed or unreadable file prints its problems (status 3); a name the file lacks, or a
+    mocked state the machine lacks, is a usage error (status 2).
+    """
+    if arguments.mock_config is None:
+        if arguments.test_case is not None or arguments.state_machine is not None:
+            raise _Stop(USAGE, "--test-case and --state-machine need --mock-config")
+        return None
+    if arguments.test_case is None:
+        raise _Stop(USAGE, "--mock-config needs --test-case NAME")
+    from . import mocks
+
+    try:
+        config = mocks.load(_path(arguments.mock_config))
+        state_machine = arguments.state_machine
+        named_like_the_file = _path(arguments.machine).name.split(".")[0]  # order.asl.json: order
+        if state_machine is None and len(config.state_machines) > 1 and named_like_the_file in config.state_machines:
+            state_machine = named_like_the_file  # as the pytest plugin chooses
+        case = config.test_case(state_machine, arguments.test_case)
+        case.check(machine)
+    except mocks.MockConfigError as error:
+        for problem in error.problems:
+            where = f"{arguments.mock_config}#{problem.path}" if problem.path else arguments.mock_config
+            err.write(f"{where}: {problem.message}\n")
+        raise _Stop(UNREADABLE) from None
+    except mocks.MockNotFound as error:
+        raise _Stop(USAGE, f"--mock-config {arguments.mock_config}: {error}") from None
+    return case.override()
 
 
 def _load_machine(name: str, err: IO[str]) -> Any:
