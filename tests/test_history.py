@@ -334,9 +334,6 @@ async def test_distributed_map_records_a_map_run_and_keeps_child_events_out() ->
     assert arn.startswith("arn:aws:states:us-east-1:123456789012:mapRun:StateMachine/")
 
 
-@pytest.mark.xfail(
-    strict=True, reason="BUG: an inline Map iteration cancelled by a sibling's failure records no MapIterationAborted"
-)
 async def test_map_iteration_cancelled_by_a_sibling_failure_is_recorded_aborted() -> None:
     processor = {
         "StartAt": "C",
@@ -354,9 +351,6 @@ async def test_map_iteration_cancelled_by_a_sibling_failure_is_recorded_aborted(
     assert "MapIterationAborted" in types(execution)
 
 
-@pytest.mark.xfail(
-    strict=True, reason="BUG: inline Map iterations running when the execution is aborted record no MapIterationAborted"
-)
 async def test_map_iterations_running_at_abort_are_recorded_aborted() -> None:
     processor = {"StartAt": "T", "States": {"T": {"Type": "Task", "Resource": "hang", "End": True}}}
     mach = machine({"M": {"Type": "Map", "ItemProcessor": processor, "End": True}})

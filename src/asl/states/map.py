@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections import ChainMap
 from typing import Final
 
+import anyio
+
 from .. import paths, resources
 from ..context import JSON, Env
 from ..dataflow import select, states_scope
@@ -184,6 +186,10 @@ async def run_map(run: Run, state: MapState, raw: JSON, env: Env, frame: Frame) 
             history.add(lane, "MapIterationStarted", {"name": state.name, "index": index})
         try:
             results[index] = await run_graph(run, processor, value, child)
+        except anyio.get_cancelled_exc_class():  # a sibling failed, or the execution stopped
+            if not state.distributed:
+                history.add(child.lane, "MapIterationAborted", {"name": state.name, "index": index})
+            raise
         except ExecutionError as error:
             if not state.distributed:
                 inner.last = child.lane.last
@@ -211,6 +217,10 @@ async def run_map(run: Run, state: MapState, raw: JSON, env: Env, frame: Frame) 
                 details["cause"] = error.cause
             inner.last = history.note("MapRunFailed", history.last_id, details)
         frame.lane.last = inner.last
+        raise
+    except anyio.get_cancelled_exc_class():
+        if state.distributed:
+            history.note("MapRunAborted", history.last_id)
         raise
     if state.distributed:
         history.note("MapRunSucceeded", history.last_id)
