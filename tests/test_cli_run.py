@@ -356,3 +356,10 @@ def test_an_unreadable_mock_configuration_is_one_line(tmp_path: Path) -> None:
     status, _, err = run("run", machine, "--mock-config", str(tmp_path / "missing.json"), "--test-case", "T")
     assert status == 3
     assert err.startswith(f"{tmp_path / 'missing.json'}: cannot read the file") and err.count("\n") == 1
+
+
+def test_an_execution_name_aws_refuses_is_a_usage_error(tmp_path: Path) -> None:
+    machine = write(tmp_path, "m.json", {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}})
+    status, out, err = run("run", machine, "--name", "has space")
+    assert (status, out) == (2, "")
+    assert err.startswith("asl: --name: Invalid execution name 'has space'") and err.count("\n") == 1

@@ -246,9 +246,6 @@ async def test_execution_name_and_arn() -> None:
     assert execution.arn == "arn:aws:states:us-east-1:123456789012:execution:StateMachine:order-7"
 
 
-@pytest.mark.xfail(
-    strict=True, reason="BUG: execution names AWS forbids (whitespace, '?', over 80 chars...) are accepted"
-)
 @pytest.mark.parametrize("name", ["has space", "what?", "x" * 81, "a/b"])
 async def test_execution_name_aws_forbids_is_rejected(name: str) -> None:
     with pytest.raises((asl.AslError, ValueError)):
@@ -690,9 +687,6 @@ def test_missing_resource_raises_from_the_sync_runner() -> None:
         asl.run(mach, {}, resources={})
 
 
-@pytest.mark.xfail(
-    strict=True, reason="BUG: asl.start wraps ResourceError in an ExceptionGroup (raised inside its task group)"
-)
 async def test_missing_resource_raises_resource_error_from_start() -> None:
     mach = machine({"T": {"Type": "Task", "Resource": "absent", "End": True}})
     with pytest.raises(ResourceError):

@@ -199,7 +199,7 @@ def _run(arguments: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
     import json
 
     from . import Status, VirtualClock, run
-    from .errors import ResourceError
+    from .errors import InvalidName, ResourceError
 
     machine = _load_machine(arguments.machine, err)
     value = _read_json(arguments.input, "--input") if arguments.input is not None else {}
@@ -218,6 +218,8 @@ def _run(arguments: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
         )
     except ResourceError as error:
         raise _Stop(RESOURCES, str(error)) from None
+    except InvalidName as error:
+        raise _Stop(USAGE, f"--name: {error}") from None
     if arguments.history:
         events = [event.to_dict() for event in execution.history]
         _write(arguments.history, json.dumps(events, indent=2, ensure_ascii=False) + "\n", "--history")

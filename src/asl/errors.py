@@ -83,6 +83,10 @@ class ResourceError(AslError):
     """A Task names a resource that was not given to the run."""
 
 
+class InvalidName(AslError, ValueError):
+    """An execution name AWS would refuse (its API error InvalidName)."""
+
+
 class ExecutionError(AslError):
     """An ASL run-time error: what Retry and Catch match on, with AWS's error name and cause."""
 

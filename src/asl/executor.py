@@ -13,13 +13,14 @@ import atexit
 import contextlib
 import math
 import random as _random
+import re
 import threading
 from collections.abc import AsyncIterator, Callable, Coroutine, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import partial
-from typing import Any
+from typing import Any, Final
 
 import anyio
 from anyio.lowlevel import checkpoint
@@ -29,7 +30,7 @@ from . import resources as resources_module
 from .clock import Clock, SystemClock, iso
 from .context import JSON, Env
 from .dataflow import caught, finish
-from .errors import AslError, DataLimitExceeded, ExecutionError, QueryEvaluationError, TaskFailed
+from .errors import AslError, DataLimitExceeded, ExecutionError, InvalidName, QueryEvaluationError, TaskFailed
 from .history import Decision, History, HistoryEvent, Lane
 from .model import MapState, ParallelState, Retrier, State, StateMachine, TaskState, WaitState
 from .runtime import ACCOUNT, REGION, Frame, Limits, Run, TaskToken, on_loop
@@ -363,8 +364,8 @@ async def start(
     Takes the keywords of `execute`. Inside the block the Execution can be aborted, its task
     tokens answered (`send_task_success`...), and its events followed (`events()`).
     """
+    execution = _prepare(machine, input, **options)  # its errors (ResourceError...) come out as they are
     async with anyio.create_task_group() as tg:
-        execution = _prepare(machine, input, **options)
         tg.start_soon(_drive, machine, execution)
         await checkpoint()
         yield execution
@@ -415,7 +416,7 @@ def _prepare(
     size = run.sizes.measure(value)
     if size > limits.payload_bytes:  # AWS refuses to start such an execution
         raise DataLimitExceeded(f"The execution input is {size} bytes, over the quota of {limits.payload_bytes} bytes.")
-    name = name or run.uuid()
+    name = run.uuid() if name is None else _checked_name(name, "execution")
     machine_arn = f"arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:{state_machine_name}"
     arn = f"arn:aws:states:{REGION}:{ACCOUNT}:execution:{state_machine_name}:{name}"
     role = role_arn or f"arn:aws:iam::{ACCOUNT}:role/StepFunctionsRole"
@@ -436,6 +437,20 @@ def _prepare(
     if on_event is not None:
         execution._listeners.append(on_event)
     return execution
+
+
+# AWS's rule for execution names: 1 to 80 characters, none of them whitespace,
+# a control character or one of < > { } [ ] ? * " # % \ ^ | ~ ` $ & , ; : /
+_NAME: Final = re.compile(r'[^\s\x00-\x1f\x7f-\x9f<>{}\[\]?*"#%\\^|~`$&,;:/]{1,80}')
+
+
+def _checked_name(name: str, what: str) -> str:
+    if not isinstance(name, str) or not _NAME.fullmatch(name):
+        raise InvalidName(
+            f"Invalid {what} name {name!r}: AWS allows 1 to 80 characters, without whitespace, control "
+            'characters or any of < > { } [ ] ? * " # % \\ ^ | ~ ` $ & , ; : /'
+        )
+    return name
 
 
 async def _drive(machine: StateMachine, execution: Execution) -> None:
