@@ -10,7 +10,8 @@ Exit statuses (every failure is one line on stderr, never a traceback):
     1  `run`: the execution did not succeed (FAILED, TIMED_OUT, ABORTED); `validate`: a file is invalid
     2  usage error, or an invalid definition (`run`, `graph`: the validator's problems), or a
        --state-machine / --test-case the mock configuration lacks
-    3  a file cannot be read or written, --input / --execution is not JSON, or --mock-config is malformed
+    3  a file cannot be read or written, --input / --execution is not JSON or --input is over the
+       payload quota (256 KiB), or --mock-config is malformed
     4  --resources cannot be loaded, or a Task names a resource it does not provide
     5  `graph --format svg`: Graphviz's `dot` is missing or failed
   130  interrupted (the execution is aborted)
@@ -199,7 +200,7 @@ def _run(arguments: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
     import json
 
     from . import Status, VirtualClock, run
-    from .errors import InvalidName, ResourceError
+    from .errors import AslError, DataLimitExceeded, InvalidName, ResourceError
 
     machine = _load_machine(arguments.machine, err)
     value = _read_json(arguments.input, "--input") if arguments.input is not None else {}
@@ -220,6 +221,10 @@ def _run(arguments: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
         raise _Stop(RESOURCES, str(error)) from None
     except InvalidName as error:
         raise _Stop(USAGE, f"--name: {error}") from None
+    except DataLimitExceeded as error:  # AWS refuses to start with such an input
+        raise _Stop(UNREADABLE, f"--input {arguments.input}: {error.cause}") from None
+    except AslError as error:  # anything else the run refused before it started
+        raise _Stop(FAILED, str(error)) from None
     if arguments.history:
         events = [event.to_dict() for event in execution.history]
         _write(arguments.history, json.dumps(events, indent=2, ensure_ascii=False) + "\n", "--history")
