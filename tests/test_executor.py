@@ -614,10 +614,6 @@ async def test_history_event_quota_fails_the_execution() -> None:
     assert execution.history[-1].type == "ExecutionFailed"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: an effective input over the quota after Parameters is not checked (DG: States.DataLimitExceeded)",
-)
 async def test_task_input_over_the_payload_limit_after_parameters_fails() -> None:
     called: list[Any] = []
     mach = machine(

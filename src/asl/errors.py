@@ -116,6 +116,11 @@ class RuntimeFailure(ExecutionError):
     located = True
     catchable = False
 
+    @classmethod
+    def too_deep(cls) -> RuntimeFailure:
+        """A value nested deeper than Python can walk (its recursion limit), as one plain cause."""
+        return cls("The payload is nested too deeply to be processed.")
+
 
 class QueryEvaluationError(ExecutionError):
     """States.QueryEvaluationError: a JSONata expression failed or gave an unusable value."""

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import atexit
 import contextlib
+import json
 import math
 import random as _random
 import re
@@ -106,8 +107,16 @@ class Execution:
         on_loop(self._scope.cancel)
 
     def send_task_success(self, token: str, output: JSON) -> None:
-        """Complete the Task waiting on `token` with `output` (SendTaskSuccess)."""
-        self._token(token).succeed(output)
+        """Complete the Task waiting on `token` with `output` (SendTaskSuccess).
+
+        Raises TaskFailed("InvalidOutput") at once when `output` is not JSON, as AWS's API does.
+        """
+        waiter = self._token(token)
+        try:
+            json.dumps(output, allow_nan=False)
+        except (TypeError, ValueError, RecursionError) as error:
+            raise TaskFailed("InvalidOutput", f"The output is not JSON: {error}") from None
+        waiter.succeed(output)
 
     def send_task_failure(self, token: str, error: str = "", cause: str = "") -> None:
         """Fail the Task waiting on `token` (SendTaskFailure)."""
@@ -239,6 +248,7 @@ def _exit(run: Run, state: State, raw: JSON, output: JSON, assigned: dict[str, J
         run.check_size(output, state.name)
     details: dict[str, JSON] = {"name": state.name, "output": output}
     if assigned:
+        run.check_size(assigned, state.name)  # AWS caps one Assign at the payload quota, all values together
         frame.variables.update(assigned)
         details["assignedVariables"] = assigned
     frame.history.add(frame.lane, state.exited_event, details)

@@ -108,7 +108,10 @@ class Call:
         values: list[object] = [arg.evaluate(value, env) for arg in self.args]
         if self.template is not None:
             values[0] = self.template
-        return INTRINSICS[self.name].function(values, env)
+        try:
+            return INTRINSICS[self.name].function(values, env)
+        except RecursionError:  # StringToJson, JsonToString, Format... on a value too deep to walk
+            raise RuntimeFailure.too_deep() from None
 
 
 # ------------------------------------------------------------------------------------------ parser

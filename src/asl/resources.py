@@ -20,7 +20,7 @@ from typing import Any, Final
 import anyio.to_thread
 
 from .context import JSON
-from .errors import DataLimitExceeded, ExecutionError, ResourceError, TaskFailed
+from .errors import DataLimitExceeded, ExecutionError, ResourceError, RuntimeFailure, TaskFailed
 
 __all__ = ["Invocation", "Resolver", "Target"]
 
@@ -237,15 +237,18 @@ async def invoke(
         }
         separators = (",", ":") if lambda_style == "compact" else (", ", ": ")
         raise TaskFailed(name, json.dumps(body, separators=separators)) from None
-    return _as_json(result, name, limit)
+    return checked_result(result, name, limit)
 
 
-def _as_json(result: Any, name: str, limit: int) -> JSON:
-    """The result as JSON, checked against AWS's payload quota."""
+def checked_result(result: Any, name: str, limit: int) -> JSON:
+    """A task's result (a callable's return value, or a callback's output), checked to be JSON
+    within AWS's payload quota."""
     try:
         text = json.dumps(result, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
     except (TypeError, ValueError) as error:
         raise TaskFailed("States.Runtime", f"The resource returned a value that is not JSON: {error}") from None
+    except RecursionError:
+        raise RuntimeFailure.too_deep() from None
     if len(text.encode()) > limit:
         raise DataLimitExceeded(
             f"The state/task '{name}' returned a result with a size exceeding the maximum number of "

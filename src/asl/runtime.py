@@ -163,7 +163,7 @@ class Sizes:
         try:
             return self.size(value)
         except RecursionError:
-            raise RuntimeFailure("The payload is nested too deeply to be processed.") from None
+            raise RuntimeFailure.too_deep() from None
 
     def size(self, value: JSON) -> int:
         kind = type(value)

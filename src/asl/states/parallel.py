@@ -52,6 +52,8 @@ async def run_parallel(run: Run, state: ParallelState, raw: JSON, env: Env, fram
     from ..executor import run_graph
 
     value = effective_input(state, raw, env)
+    if value is not raw:  # an unchanged input was measured when it was made
+        run.check_size(value, state.name)  # as for a Task: over the quota after Parameters is terminal
     history = frame.history
     started = history.add(frame.lane, "ParallelStateStarted")
     results: list[JSON] = [None] * len(state.branches)

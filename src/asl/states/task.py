@@ -83,6 +83,8 @@ async def run_task(run: Run, state: TaskState, raw: JSON, env: Env, history: His
         assert isinstance(context, dict)  # the executor always makes `$$` an object
         context["Task"] = {"Token": token.token}
     payload = effective_input(state, raw, env)
+    if payload is not raw:  # an unchanged input was measured when it was made
+        run.check_size(payload, state.name)  # DG: an input over the quota after Parameters is terminal
     scope = states_scope(env, raw) if state.jsonata else Scope(raw, env)
     timeout = _seconds(state, state.timeout_seconds, state.timeout_field, scope)
     heartbeat = _seconds(state, state.heartbeat_seconds, state.heartbeat_field, scope)
@@ -119,7 +121,8 @@ async def run_task(run: Run, state: TaskState, raw: JSON, env: Env, history: His
         history.add(lane, "TaskSubmitted", {**tail, "output": result})
         if token is None:  # .sync: the job's result is the callable's result
             return result
-        return await _wait_for_token(run, token, heartbeat)
+        output = await _wait_for_token(run, token, heartbeat)
+        return resources.checked_result(output, state.name, run.limits.payload_bytes)
 
     try:
         result = await with_timeout(run, attempt, timeout)
