@@ -402,11 +402,7 @@ def timestamp_texts(draw: st.DrawFn) -> str:
     minutes = draw(st.sampled_from([0, 0, 60, -60, 330, -23 * 60 - 59]))
     zone = timezone(timedelta(minutes=minutes))
     local = moment.replace(tzinfo=UTC).astimezone(zone)
-    suffix = (
-        "Z"
-        if minutes == 0 and draw(st.booleans())
-        else local.strftime("%z")[:3] + ":" + local.strftime("%z")[3:]
-    )
+    suffix = "Z" if minutes == 0 and draw(st.booleans()) else local.strftime("%z")[:3] + ":" + local.strftime("%z")[3:]
     text = local.strftime("%Y-%m-%dT%H:%M:%S") + ("." + digits if digits else "") + suffix
     seconds = int((moment.replace(tzinfo=UTC) - EPOCH).total_seconds())
     KNOWN_INSTANTS[text] = seconds + (Fraction(int(digits), 10 ** len(digits)) if digits else Fraction(0))
@@ -421,9 +417,7 @@ scalars = st.one_of(
     st.sampled_from(["", " ", "a", "b", "ab", "B", "a*", "*b", "\\", "2000-01-01", "2000-01-01T00:00:00"]),
     timestamp_texts(),
 )
-values = st.one_of(
-    scalars, st.lists(scalars, max_size=2), st.dictionaries(st.sampled_from("xy"), scalars, max_size=2)
-)
+values = st.one_of(scalars, st.lists(scalars, max_size=2), st.dictionaries(st.sampled_from("xy"), scalars, max_size=2))
 
 RELATIONS = {
     "Equals": operator.eq,
@@ -482,9 +476,7 @@ def model(operator_name: str, operand: JSON, value: JSON) -> bool:
 
 
 @given(st.sampled_from(COMPARISONS), values, values, st.booleans())
-def test_comparisons_agree_with_the_reference_model(
-    name: str, operand: JSON, value: JSON, by_path: bool
-) -> None:
+def test_comparisons_agree_with_the_reference_model(name: str, operand: JSON, value: JSON, by_path: bool) -> None:
     family = next(f for f in ("String", "Numeric", "Timestamp", "Boolean") if name.startswith(f))
     expected = model(name, operand, value)
     if by_path:
@@ -562,16 +554,12 @@ rule_keys = st.sampled_from(
     + TYPE_TESTS
 )
 path_like = st.one_of(
-    st.sampled_from(
-        ["$", "$.v", "$$.Execution", "$limit", "$.a[0]", "$..x", "$.a[*]", "$[", "$.", "$.a[?(@.x)]"]
-    ),
+    st.sampled_from(["$", "$.v", "$$.Execution", "$limit", "$.a[0]", "$..x", "$.a[*]", "$[", "$.", "$.a[?(@.x)]"]),
     st.text(alphabet="$.[]'\"*?@:,0a \\", max_size=8),
 )
 raw_rules = st.recursive(
     st.dictionaries(rule_keys, st.one_of(json_values, path_like), max_size=3),
-    lambda children: st.dictionaries(
-        rule_keys, st.one_of(children, st.lists(children, max_size=2)), max_size=2
-    ),
+    lambda children: st.dictionaries(rule_keys, st.one_of(children, st.lists(children, max_size=2)), max_size=2),
     max_leaves=4,
 )
 
@@ -631,9 +619,7 @@ def test_timestamps_parse_to_the_instant_they_name(text: str) -> None:
     exact = KNOWN_INSTANTS[text]
     parsed = timestamps.parse(text)
     assert parsed is not None
-    assert Fraction(int((parsed - EPOCH) // timedelta(microseconds=1)), 10**6) == Fraction(
-        int(exact * 10**6), 10**6
-    )
+    assert Fraction(int((parsed - EPOCH) // timedelta(microseconds=1)), 10**6) == Fraction(int(exact * 10**6), 10**6)
 
 
 def test_an_invalid_literal_is_caught_at_compile_time_not_run_time() -> None:

@@ -91,9 +91,7 @@ def test_no_command_prints_help_and_exits_2() -> None:
 
 def test_python_dash_m_asl_runs_the_command_line(tmp_path: Path) -> None:
     path = write(tmp_path, "machine.json", VALID)
-    done = subprocess.run(
-        [sys.executable, "-m", "asl", "validate", path], capture_output=True, text=True, check=False
-    )
+    done = subprocess.run([sys.executable, "-m", "asl", "validate", path], capture_output=True, text=True, check=False)
     assert (done.returncode, done.stdout, done.stderr) == (0, f"{path}: valid (3 states)\n", "")
 
 

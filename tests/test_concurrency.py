@@ -123,7 +123,11 @@ async def test_a_thousand_executions_of_one_machine_at_once_stay_independent_and
         elif kind == "token":
             assert (execution.status, execution.output) == (asl.Status.SUCCEEDED, {"n": n, "result": {"answer": n}})
         elif kind == "abort":
-            assert (execution.status, execution.error, execution.cause) == (asl.Status.ABORTED, "Test.Abort", f"execution {n}")
+            assert (execution.status, execution.error, execution.cause) == (
+                asl.Status.ABORTED,
+                "Test.Abort",
+                f"execution {n}",
+            )
             assert [event.type for event in execution.history][-2:] == ["TaskStateAborted", "ExecutionAborted"]
         else:
             assert (execution.status, execution.error) == (asl.Status.TIMED_OUT, "States.Timeout")
@@ -152,7 +156,9 @@ async def test_a_thousand_executions_through_execute_in_a_task_group() -> None:
     results: dict[int, asl.Execution] = {}
 
     async def one(n: int) -> None:
-        results[n] = await asl.execute(machine, {"n": n, "delay": 1_000 - n}, resources=RESOURCES, clock=asl.VirtualClock(0))
+        results[n] = await asl.execute(
+            machine, {"n": n, "delay": 1_000 - n}, resources=RESOURCES, clock=asl.VirtualClock(0)
+        )
 
     with anyio.fail_after(120):
         async with anyio.create_task_group() as tg:
@@ -169,7 +175,9 @@ async def test_cancelling_the_surrounding_scope_aborts_every_execution_and_leave
     executions: list[asl.Execution] = []
 
     async def one(n: int) -> None:
-        async with asl.start(machine, {"n": n, "kind": "token", "delay": 0}, resources=RESOURCES, clock=asl.VirtualClock(0)) as execution:
+        async with asl.start(
+            machine, {"n": n, "kind": "token", "delay": 0}, resources=RESOURCES, clock=asl.VirtualClock(0)
+        ) as execution:
             executions.append(execution)
 
     with anyio.move_on_after(2):  # real time: every execution is waiting for its token by then
@@ -221,7 +229,9 @@ async def test_many_executions_at_once_under_trio(anyio_backend: str) -> None:
 
     async def one(n: int) -> None:
         kind = KINDS[n % len(KINDS)]
-        async with asl.start(machine, {"n": n, "kind": kind, "delay": n % 3}, resources=RESOURCES, clock=asl.VirtualClock(0)) as execution:
+        async with asl.start(
+            machine, {"n": n, "kind": kind, "delay": n % 3}, resources=RESOURCES, clock=asl.VirtualClock(0)
+        ) as execution:
             executions[n] = execution
             await drive(execution, kind, n)
 
@@ -230,7 +240,12 @@ async def test_many_executions_at_once_under_trio(anyio_backend: str) -> None:
             for n in range(200):
                 tg.start_soon(one, n)
     statuses = [executions[n].status for n in range(200)]
-    expected = {"async": asl.Status.SUCCEEDED, "sync": asl.Status.SUCCEEDED, "token": asl.Status.SUCCEEDED,
-                "abort": asl.Status.ABORTED, "timeout": asl.Status.TIMED_OUT}
+    expected = {
+        "async": asl.Status.SUCCEEDED,
+        "sync": asl.Status.SUCCEEDED,
+        "token": asl.Status.SUCCEEDED,
+        "abort": asl.Status.ABORTED,
+        "timeout": asl.Status.TIMED_OUT,
+    }
     assert statuses == [expected[KINDS[n % len(KINDS)]] for n in range(200)]
     assert all(execution.task_tokens == () for execution in executions.values())

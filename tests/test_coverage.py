@@ -168,9 +168,7 @@ def test_the_json_file_and_the_table(tmp_path: Path) -> None:
     coverage = Coverage()
     for execution in runs()[:2]:
         coverage.record(MACHINE, execution, label="a.asl.json")
-    coverage.record(
-        asl.parse({"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}}), runs()[0], label="b"
-    )
+    coverage.record(asl.parse({"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}}), runs()[0], label="b")
     path = tmp_path / "coverage.json"
     coverage.write_json(path)
     assert json.loads(path.read_text()) == coverage.report()
@@ -197,9 +195,7 @@ def test_a_caught_error_that_goes_to_next_is_still_a_catch() -> None:
     machine = asl.parse(definition)
     coverage = Coverage()
     for resource in (lambda _: 1, scripted(asl.TaskFailed("E", ""))):
-        coverage.record(
-            machine, asl.run(machine, {}, resources={FN + "t": resource}, clock=asl.VirtualClock(0))
-        )
+        coverage.record(machine, asl.run(machine, {}, resources={FN + "t": resource}, clock=asl.VirtualClock(0)))
     report = next(iter(coverage.report()["machines"].values()))  # type: ignore[union-attr]
     assert report["catches"]["T"][0]["count"] == 1  # type: ignore[index]
 

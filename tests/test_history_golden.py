@@ -11,8 +11,6 @@ from __future__ import annotations
 import re
 from typing import Any
 
-import pytest
-
 import asl
 
 ACCOUNT = "123456789012"

@@ -305,9 +305,7 @@ def test_array_partition(items: JSON, size: JSON, chunks: JSON) -> None:
     assert run("States.ArrayPartition($.a, $.n)", {"a": items, "n": size}) == chunks
 
 
-@pytest.mark.parametrize(
-    ("items", "size"), [([1], 0), ([1], -1), ([1], 0.49), ([1], "2"), ("abc", 1), ([1], None)]
-)
+@pytest.mark.parametrize(("items", "size"), [([1], 0), ([1], -1), ([1], 0.49), ([1], "2"), ("abc", 1), ([1], None)])
 def test_array_partition_invalid_arguments(items: JSON, size: JSON) -> None:
     cause = invalid("States.ArrayPartition($.a, $.n)", {"a": items, "n": size})
     assert cause == "Invalid arguments in States.ArrayPartition"
@@ -483,10 +481,7 @@ def test_math_add_rounds_halves_up(first: float, second: float, total: int) -> N
 
 @pytest.mark.parametrize(("first", "second"), [("1", 2), (None, 1), (True, 1), (2**31, 0), (0, -(2**31) - 1)])
 def test_math_add_invalid_arguments(first: JSON, second: JSON) -> None:
-    assert (
-        invalid("States.MathAdd($.a, $.b)", {"a": first, "b": second})
-        == "Invalid arguments in States.MathAdd"
-    )
+    assert invalid("States.MathAdd($.a, $.b)", {"a": first, "b": second}) == "Invalid arguments in States.MathAdd"
 
 
 def test_math_random_is_in_range_with_an_exclusive_end() -> None:

@@ -14,9 +14,7 @@ from asl import errors, jsonata
 from asl.context import JSON, Env
 
 
-def evaluate(
-    text: str, input: JSON = None, variables: dict[str, JSON] | None = None, field: str = "Output"
-) -> JSON:
+def evaluate(text: str, input: JSON = None, variables: dict[str, JSON] | None = None, field: str = "Output") -> JSON:
     env = Env({"State": {"Name": "S", "EnteredTime": "2024-05-06T07:08:09.123Z"}}, variables or {})
     return jsonata.compile(text).evaluate({"input": input, "context": env.context}, env, field)
 
@@ -99,8 +97,7 @@ def test_nested_undefined_names_the_nested_field() -> None:
 
 def test_undefined_cause() -> None:
     assert cause_of("{% $doesNotExist %}", field="Assign/result") == (
-        "The JSONata expression '$doesNotExist' specified for the field 'Assign/result' "
-        "returned nothing (undefined)."
+        "The JSONata expression '$doesNotExist' specified for the field 'Assign/result' returned nothing (undefined)."
     )
 
 
@@ -129,8 +126,7 @@ def test_function_result_is_unsupported() -> None:
 def test_evaluation_error_cause(text: str, detail: str) -> None:
     source = jsonata.compile(text).source
     assert cause_of(text) == (
-        f"The JSONata expression '{source}' specified for the field 'Output' "
-        f"threw an error during evaluation. {detail}"
+        f"The JSONata expression '{source}' specified for the field 'Output' threw an error during evaluation. {detail}"
     )
 
 

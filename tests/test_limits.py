@@ -50,7 +50,11 @@ def nested(depth: int) -> Any:
 
 LOOP = {
     "Loop": {"Type": "Pass", "Next": "Check"},
-    "Check": {"Type": "Choice", "Choices": [{"Variable": "$.stop", "IsPresent": True, "Next": "Done"}], "Default": "Loop"},
+    "Check": {
+        "Type": "Choice",
+        "Choices": [{"Variable": "$.stop", "IsPresent": True, "Next": "Done"}],
+        "Default": "Loop",
+    },
     "Done": {"Type": "Succeed"},
 }
 
@@ -99,7 +103,12 @@ async def test_oversized_state_output_is_not_caught_by_a_catcher_around_it() -> 
 async def test_oversized_task_result_is_a_task_failure_caught_by_states_all() -> None:
     mach = machine(
         {
-            "T": {"Type": "Task", "Resource": "big", "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "Caught"}], "End": True},
+            "T": {
+                "Type": "Task",
+                "Resource": "big",
+                "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "Caught"}],
+                "End": True,
+            },
             "Caught": {"Type": "Pass", "End": True},
         }
     )
@@ -117,14 +126,23 @@ async def test_oversized_task_result_is_retried_by_a_retrier_naming_it() -> None
         return BIG if len(calls) == 1 else "small"
 
     mach = machine(
-        {"T": {"Type": "Task", "Resource": "big", "Retry": [{"ErrorEquals": ["States.DataLimitExceeded"]}], "End": True}}
+        {
+            "T": {
+                "Type": "Task",
+                "Resource": "big",
+                "Retry": [{"ErrorEquals": ["States.DataLimitExceeded"]}],
+                "End": True,
+            }
+        }
     )
     execution = await run(mach, {}, resources={"big": big})
     assert (execution.status, execution.output, len(calls)) == (asl.Status.SUCCEEDED, "small", 2)
 
 
 async def test_oversized_task_result_without_a_catcher_fails_the_execution() -> None:
-    execution = await run(machine({"T": {"Type": "Task", "Resource": "big", "End": True}}), {}, resources={"big": lambda _: BIG})
+    execution = await run(
+        machine({"T": {"Type": "Task", "Resource": "big", "End": True}}), {}, resources={"big": lambda _: BIG}
+    )
     assert (execution.status, execution.error) == (asl.Status.FAILED, "States.DataLimitExceeded")
 
 
@@ -144,7 +162,10 @@ async def test_map_results_over_256_kib_together_fail_the_execution() -> None:
 
 
 async def test_parallel_results_over_256_kib_together_fail_the_execution() -> None:
-    branches = [{"StartAt": f"B{n}", "States": {f"B{n}": {"Type": "Pass", "Result": "y" * 100_000, "End": True}}} for n in range(3)]
+    branches = [
+        {"StartAt": f"B{n}", "States": {f"B{n}": {"Type": "Pass", "Result": "y" * 100_000, "End": True}}}
+        for n in range(3)
+    ]
     execution = await run(machine({"P": {"Type": "Parallel", "Branches": branches, "End": True}}), {})
     assert execution.error == "States.DataLimitExceeded"
 
@@ -164,7 +185,9 @@ async def test_execution_input_over_256_kib_is_refused_by_execute_too() -> None:
 
 async def test_task_input_over_256_kib_after_parameters_fails() -> None:
     called: list[Any] = []
-    mach = machine({"T": {"Type": "Task", "Resource": "t", "Parameters": {"a.$": "$.half", "b.$": "$.half"}, "End": True}})
+    mach = machine(
+        {"T": {"Type": "Task", "Resource": "t", "Parameters": {"a.$": "$.half", "b.$": "$.half"}, "End": True}}
+    )
     execution = await run(mach, {"half": "x" * 150_000}, resources={"t": called.append})
     assert execution.error == "States.DataLimitExceeded"
     assert called == []
@@ -241,7 +264,9 @@ async def test_callback_output_that_is_not_json_is_refused_to_the_caller() -> No
 
 
 async def test_assign_over_256_kib_fails() -> None:
-    mach = machine({"P": {"Type": "Pass", "Assign": {"a.$": "$.half", "b.$": "$.half"}, "ResultPath": None, "End": True}})
+    mach = machine(
+        {"P": {"Type": "Pass", "Assign": {"a.$": "$.half", "b.$": "$.half"}, "ResultPath": None, "End": True}}
+    )
     execution = await run(mach, {"half": "x" * 150_000})
     assert execution.error == "States.DataLimitExceeded"
 
@@ -292,7 +317,11 @@ async def test_limits_history_events_none_lifts_the_quota() -> None:
 async def test_limits_transitions_caps_a_loop_that_never_exits() -> None:
     mach = machine(
         {
-            "Check": {"Type": "Choice", "Choices": [{"Variable": "$.n", "NumericEquals": -1, "Next": "Done"}], "Default": "Again"},
+            "Check": {
+                "Type": "Choice",
+                "Choices": [{"Variable": "$.n", "NumericEquals": -1, "Next": "Done"}],
+                "Default": "Again",
+            },
             "Again": {"Type": "Pass", "Next": "Check"},
             "Done": {"Type": "Succeed"},
         }
@@ -322,7 +351,16 @@ async def test_transition_cap_is_not_caught_or_retried() -> None:
 
 
 async def test_retries_count_as_transitions() -> None:
-    mach = machine({"T": {"Type": "Task", "Resource": "fail", "Retry": [{"ErrorEquals": ["States.ALL"], "MaxAttempts": 99}], "End": True}})
+    mach = machine(
+        {
+            "T": {
+                "Type": "Task",
+                "Resource": "fail",
+                "Retry": [{"ErrorEquals": ["States.ALL"], "MaxAttempts": 99}],
+                "End": True,
+            }
+        }
+    )
 
     def fail(_event: Any) -> None:
         raise asl.TaskFailed("Boom", "always")
@@ -358,7 +396,9 @@ def test_definition_text_nested_10000_levels_is_a_clear_problem() -> None:
 
 
 async def test_jsonata_parse_of_10000_levels_is_a_query_evaluation_error() -> None:
-    mach = machine({"P": {"Type": "Pass", "QueryLanguage": "JSONata", "Output": "{% $parse($states.input.s) %}", "End": True}})
+    mach = machine(
+        {"P": {"Type": "Pass", "QueryLanguage": "JSONata", "Output": "{% $parse($states.input.s) %}", "End": True}}
+    )
     execution = await run(mach, {"s": "[" * 10_000 + "]" * 10_000})
     assert execution.error == "States.QueryEvaluationError"
 
@@ -370,13 +410,17 @@ async def test_string_to_json_of_10000_levels_is_an_asl_error() -> None:
 
 
 async def test_json_to_string_of_5000_levels_is_an_asl_error() -> None:
-    mach = machine({"T": {"Type": "Task", "Resource": "t", "ResultSelector": {"v.$": "States.JsonToString($)"}, "End": True}})
+    mach = machine(
+        {"T": {"Type": "Task", "Resource": "t", "ResultSelector": {"v.$": "States.JsonToString($)"}, "End": True}}
+    )
     execution = await run(mach, {}, resources={"t": lambda _: nested(5_000)})
     assert execution.status is asl.Status.FAILED
 
 
 async def test_task_result_nested_10000_levels_is_an_asl_error() -> None:
-    execution = await run(machine({"T": {"Type": "Task", "Resource": "t", "End": True}}), {}, resources={"t": lambda _: nested(10_000)})
+    execution = await run(
+        machine({"T": {"Type": "Task", "Resource": "t", "End": True}}), {}, resources={"t": lambda _: nested(10_000)}
+    )
     assert execution.status is asl.Status.FAILED
 
 
@@ -384,7 +428,11 @@ async def test_task_result_nested_10000_levels_is_an_asl_error() -> None:
 
 
 def intrinsic(call: str, value: Any = None) -> asl.Execution:
-    return asl.run(machine({"P": {"Type": "Pass", "Parameters": {"v.$": call}, "End": True}}), value or {}, clock=asl.VirtualClock(0))
+    return asl.run(
+        machine({"P": {"Type": "Pass", "Parameters": {"v.$": call}, "End": True}}),
+        value or {},
+        clock=asl.VirtualClock(0),
+    )
 
 
 @pytest.mark.parametrize(

@@ -159,9 +159,7 @@ def test_returned_values_are_copies() -> None:
     config = mocks.load(CONFIG)
     execution = run(config.test_case("Machine", "HappyPath"))
     execution.output["Payload"]["ok"] = False  # type: ignore[index]
-    assert config.responses["Ok"].outcome(0) == mocks.Outcome(
-        result={"StatusCode": 200, "Payload": {"ok": True}}
-    )
+    assert config.responses["Ok"].outcome(0) == mocks.Outcome(result={"StatusCode": 200, "Payload": {"ok": True}})
 
 
 @pytest.mark.parametrize(
@@ -213,9 +211,7 @@ def problems(document: Any) -> list[tuple[str, str]]:
     [
         pytest.param([], [("", "type")], id="not-an-object"),
         pytest.param({"MockedResponses": {}}, [("", "required")], id="no-state-machines"),
-        pytest.param(
-            {"StateMachines": {}, "Extra": 1}, [("/Extra", "unknown-field")], id="unknown-top-field"
-        ),
+        pytest.param({"StateMachines": {}, "Extra": 1}, [("/Extra", "unknown-field")], id="unknown-top-field"),
         pytest.param({"StateMachines": {"M": {}}}, [("/StateMachines/M", "required")], id="no-test-cases"),
         pytest.param(
             {"StateMachines": {"M": {"TestCases": {"T": {"S": "Missing"}}}}, "MockedResponses": {}},
@@ -276,9 +272,7 @@ def test_malformed_files_are_refused_with_pointers(document: Any, expected: list
 def test_every_problem_is_reported_at_once(tmp_path: Path) -> None:
     path = tmp_path / "bad.json"
     path.write_text(
-        json.dumps(
-            {"StateMachines": {"M": {"TestCases": {"T": {"S": "X"}}}}, "MockedResponses": {"R": {"x": 1}}}
-        )
+        json.dumps({"StateMachines": {"M": {"TestCases": {"T": {"S": "X"}}}}, "MockedResponses": {"R": {"x": 1}}})
     )
     with pytest.raises(mocks.MockConfigError) as raised:
         mocks.load(path)

@@ -58,9 +58,7 @@ def test_the_coverage_table_ends_the_run(session: subprocess.CompletedProcess[st
     assert "Catch 'Ship'[0]" in table  # the one clause no example run reaches
 
 
-def test_the_coverage_json_names_the_machine_file(
-    session: subprocess.CompletedProcess[str], project: Path
-) -> None:
+def test_the_coverage_json_names_the_machine_file(session: subprocess.CompletedProcess[str], project: Path) -> None:
     report = json.loads((project / "coverage.json").read_text())
     order = report["machines"]["machines/order.asl.json"]
     assert order["states"]["Review"]["entered"] == 1  # BigOrder only
@@ -109,9 +107,7 @@ def _run(outcomes: testing.ScriptedOutcomes) -> asl.Execution:
 
 
 def test_state_helpers_read_the_history() -> None:
-    execution = asl.run(
-        MACHINE, {"n": 1}, resources={"work": lambda x: {"done": x["n"]}}, clock=asl.VirtualClock(0)
-    )
+    execution = asl.run(MACHINE, {"n": 1}, resources={"work": lambda x: {"done": x["n"]}}, clock=asl.VirtualClock(0))
     assert testing.state_path(execution) == ["Try", "Done"]
     assert testing.state_input(execution, "Try") == {"n": 1}
     assert testing.state_output(execution, "Try") == {"done": 1}

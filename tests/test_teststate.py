@@ -75,26 +75,20 @@ def test_task_calls_its_resource_when_not_mocked() -> None:
 
 
 def test_a_retrier_with_attempts_left_makes_it_retriable() -> None:
-    result = test_state(
-        MACHINE, "Work", input=INPUT, mock=asl.TaskFailed("Busy", "later"), retrier_retry_count=1
-    )
+    result = test_state(MACHINE, "Work", input=INPUT, mock=asl.TaskFailed("Busy", "later"), retrier_retry_count=1)
     assert result.status is TestStatus.RETRIABLE
     assert (result.error, result.cause, result.output, result.next_state) == ("Busy", "later", None, None)
     assert result.inspection_data == {"errorDetails": {"retryIndex": 0, "retryBackoffIntervalSeconds": 6}}
 
 
 def test_an_exhausted_retrier_leaves_the_error_to_catch_or_fail() -> None:
-    result = test_state(
-        MACHINE, "Work", input=INPUT, mock=asl.TaskFailed("Busy", "later"), retrier_retry_count=2
-    )
+    result = test_state(MACHINE, "Work", input=INPUT, mock=asl.TaskFailed("Busy", "later"), retrier_retry_count=2)
     assert result.status is TestStatus.FAILED
     assert result.error == "Busy"
 
 
 def test_a_catcher_makes_it_caught() -> None:
-    result = test_state(
-        MACHINE, "Work", input=INPUT, mock=asl.TaskFailed("Broken", "gone"), inspection_level="DEBUG"
-    )
+    result = test_state(MACHINE, "Work", input=INPUT, mock=asl.TaskFailed("Broken", "gone"), inspection_level="DEBUG")
     assert result.status is TestStatus.CAUGHT_ERROR
     assert result.next_state == "Recover"
     assert result.output == {"order": {"id": 4}, "error": {"Error": "Broken", "Cause": "gone"}}

@@ -87,10 +87,7 @@ def test_load_refuses_what_is_not_strict_json(text: str | bytes) -> None:
 
 
 def test_load_reports_every_duplicate_key_with_its_pointer() -> None:
-    text = (
-        '{"StartAt": "A", "States": {"A": {"Type": "Succeed"}, '
-        '"A": {"Type": "Fail", "Error": "x", "Error": "y"}}}'
-    )
+    text = '{"StartAt": "A", "States": {"A": {"Type": "Succeed"}, "A": {"Type": "Fail", "Error": "x", "Error": "y"}}}'
     with pytest.raises(DefinitionError) as caught:
         validation.load(text)
     assert {(p.code, p.path) for p in caught.value.problems} == {
@@ -236,9 +233,7 @@ def test_a_definition_using_every_feature_is_valid() -> None:
                 "Credentials": {"RoleArn": "{% $states.input.role %}"},
                 "Output": "{% $states.result %}",
                 "Assign": {"last": "{% $states.result.n %}"},
-                "Catch": [
-                    {"ErrorEquals": ["States.ALL"], "Output": "{% $states.errorOutput %}", "Next": "Pick"}
-                ],
+                "Catch": [{"ErrorEquals": ["States.ALL"], "Output": "{% $states.errorOutput %}", "Next": "Pick"}],
                 "Next": "Pick",
             },
             "Pick": {
@@ -279,9 +274,7 @@ def test_a_jsonata_machine_with_nested_jsonata_states_is_valid() -> None:
                 "Branches": [
                     {
                         "StartAt": "Wait",
-                        "States": {
-                            "Wait": {"Type": "Wait", "Seconds": "{% 1 %}", "Output": "{% 1 %}", "End": True}
-                        },
+                        "States": {"Wait": {"Type": "Wait", "Seconds": "{% 1 %}", "Output": "{% 1 %}", "End": True}},
                     }
                 ],
                 "Next": "Fail",
@@ -380,9 +373,7 @@ state_fields = st.sampled_from(
 )
 state_values = st.one_of(
     json_values,
-    st.sampled_from(
-        ["Pass", "Task", "Choice", "Map", "Parallel", "Wait", "Succeed", "Fail", "JSONata", "JSONPath"]
-    ),
+    st.sampled_from(["Pass", "Task", "Choice", "Map", "Parallel", "Wait", "Succeed", "Fail", "JSONata", "JSONPath"]),
     st.sampled_from(["$", "$.a", "$$.x", "$x", "{% 1 %}", "{% (", "States.Array(1)", "A"]),
     st.just([{"ErrorEquals": ["States.ALL"], "Next": "A"}]),
     st.just([{"StartAt": "A", "States": {"A": {"Type": "Pass", "End": True}}}]),
@@ -418,9 +409,7 @@ def valid_machines(draw: st.DrawFn) -> dict[str, Any]:
     jsonata = draw(st.booleans())
     count = draw(st.integers(1, 8))
     names = draw(
-        st.lists(
-            st.text(string.printable, min_size=1, max_size=80), min_size=count, max_size=count, unique=True
-        )
+        st.lists(st.text(string.printable, min_size=1, max_size=80), min_size=count, max_size=count, unique=True)
     )
     states: dict[str, Any] = {}
     for index, name in enumerate(names[:-1]):
@@ -446,8 +435,7 @@ def valid_machines(draw: st.DrawFn) -> dict[str, Any]:
             targets = draw(st.lists(st.sampled_from(names[index + 1 :]), min_size=1, max_size=3))
             if jsonata:
                 rules = [
-                    {"Condition": "{% $states.input.x = " + str(i) + " %}", "Next": t}
-                    for i, t in enumerate(targets)
+                    {"Condition": "{% $states.input.x = " + str(i) + " %}", "Next": t} for i, t in enumerate(targets)
                 ]
             else:
                 rules = [{"Variable": "$.x", "NumericEquals": i, "Next": t} for i, t in enumerate(targets)]

@@ -164,9 +164,7 @@ def peak_rss_mb() -> float:
     return peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024
 
 
-def time_floor(
-    floor: Callable[[JSON], JSON], value: JSON, *, samples: int = 15, batch_s: float = 0.002
-) -> float:
+def time_floor(floor: Callable[[JSON], JSON], value: JSON, *, samples: int = 15, batch_s: float = 0.002) -> float:
     """The median seconds of one floor call: batches of calls long enough to time, then a median."""
     number = 1
     while True:
@@ -222,9 +220,7 @@ def measure_one(
     problems: list[str] = []
     warmup, _ = execute(machine)
     if problem := check_output(warmup.status, warmup.output, expected):
-        problems.append(
-            f"warm-up: {problem}" + (f" ({warmup.error}: {warmup.cause})" if warmup.error else "")
-        )
+        problems.append(f"warm-up: {problem}" + (f" ({warmup.error}: {warmup.cause})" if warmup.error else ""))
     entered = sum(1 for event in warmup.history if event.type.endswith("StateEntered"))
 
     times: list[float] = []
@@ -560,9 +556,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "-k", dest="patterns", action="append", metavar="NAME", help="workloads whose name contains NAME"
     )
     parser.add_argument("--runs", type=int, default=5, help="at least this many timed executions (default 5)")
-    parser.add_argument(
-        "--min-time", type=float, default=0.5, help="keep timing until this many seconds (default 0.5)"
-    )
+    parser.add_argument("--min-time", type=float, default=0.5, help="keep timing until this many seconds (default 0.5)")
     parser.add_argument("--json", type=Path, metavar="OUT", help="also write every figure to this JSON file")
     parser.add_argument(
         "--profile",
@@ -598,9 +592,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if workload is None:
             print(f"no workload named {args.one!r}", file=sys.stderr)
             return 2
-        result = measure_one(
-            workload, bench_dir, runs=args.runs, min_time=args.min_time, profile=args.profile
-        )
+        result = measure_one(workload, bench_dir, runs=args.runs, min_time=args.min_time, profile=args.profile)
         print(RESULT_MARK + json.dumps(result), flush=True)
         return 0 if result["ok"] else 1
 

@@ -17,7 +17,5 @@ _SLOW_DATA = [HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filt
 # No deadline in either: a machine run under a loaded CI worker may take a while, and a slow
 # example is not a wrong one. The long profile keeps no example database: it is a sweep.
 settings.register_profile("ci", deadline=None, suppress_health_check=_SLOW_DATA, print_blob=True)
-settings.register_profile(
-    "long", deadline=None, suppress_health_check=_SLOW_DATA, database=None, print_blob=True
-)
+settings.register_profile("long", deadline=None, suppress_health_check=_SLOW_DATA, database=None, print_blob=True)
 settings.load_profile("long" if PROFILE == "long" else "ci")

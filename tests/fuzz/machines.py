@@ -24,8 +24,12 @@ __all__ = ["Outcomes", "inputs", "machines", "mutated", "outcomes"]
 # Small JSON: cheap to draw, enough to reach every branch of the data flow.
 _keys = st.sampled_from(["n", "flag", "s", "items", "wait", "a", "r", "error", "x"])
 _scalars = st.one_of(
-    st.none(), st.booleans(), st.integers(-5, 5), st.floats(allow_nan=False, allow_infinity=False, width=32),
-    st.text(max_size=5), st.sampled_from(["", "x", "2024-01-01T00:00:00Z", "SHA-256"])
+    st.none(),
+    st.booleans(),
+    st.integers(-5, 5),
+    st.floats(allow_nan=False, allow_infinity=False, width=32),
+    st.text(max_size=5),
+    st.sampled_from(["", "x", "2024-01-01T00:00:00Z", "SHA-256"]),
 )
 small_json: st.SearchStrategy[JSON] = st.recursive(
     _scalars,
@@ -41,50 +45,99 @@ def _mostly(good: st.SearchStrategy[JSON]) -> st.SearchStrategy[JSON]:
 
 # Inputs usually carry the fields the generated states read, usually of the right type.
 inputs: st.SearchStrategy[JSON] = st.one_of(
-    *[st.fixed_dictionaries(
-        {
-            "n": _mostly(st.integers(-3, 3)),
-            "flag": _mostly(st.booleans()),
-            "s": _mostly(st.sampled_from(["a", "b", "2024-01-01T00:00:00Z", "1999-01-01T00:00:00Z"])),
-            "items": _mostly(st.lists(small_json, max_size=4)),
-            "wait": _mostly(st.integers(0, 3_600)),
-        },
-        optional={"a": small_json},
-    )] * 3,
+    *[
+        st.fixed_dictionaries(
+            {
+                "n": _mostly(st.integers(-3, 3)),
+                "flag": _mostly(st.booleans()),
+                "s": _mostly(st.sampled_from(["a", "b", "2024-01-01T00:00:00Z", "1999-01-01T00:00:00Z"])),
+                "items": _mostly(st.lists(small_json, max_size=4)),
+                "wait": _mostly(st.integers(0, 3_600)),
+            },
+            optional={"a": small_json},
+        )
+    ]
+    * 3,
     small_json,
 )
 
 _PATHS = st.sampled_from(["$", "$.a", "$.n", "$.items", "$.items[0]", "$.missing.deep", "$$.Execution.Input"])
 _REFERENCE_PATHS = st.one_of(st.none(), st.sampled_from(["$", "$.r", "$.a.b", "$.items[0]", "$.n.r"]))
-_ERRORS = ["States.ALL", "States.TaskFailed", "States.Timeout", "States.Runtime", "Boom", "ValueError",
-           "States.DataLimitExceeded", "States.NoChoiceMatched", "States.IntrinsicFailure", "States.ResultPathMatchFailure",
-           "States.QueryEvaluationError", "States.ExceedToleratedFailureThreshold"]
+_ERRORS = [
+    "States.ALL",
+    "States.TaskFailed",
+    "States.Timeout",
+    "States.Runtime",
+    "Boom",
+    "ValueError",
+    "States.DataLimitExceeded",
+    "States.NoChoiceMatched",
+    "States.IntrinsicFailure",
+    "States.ResultPathMatchFailure",
+    "States.QueryEvaluationError",
+    "States.ExceedToleratedFailureThreshold",
+]
 _PARAMETER_VALUES = st.sampled_from(
-    ["$", "$.n", "$.items", "$$.State.Name", "States.Array($.n, $.s)", "States.ArrayLength($.items)",
-     "States.Format('{} and {}', $.n, $.s)", "States.MathAdd($.n, 1)", "States.JsonToString($)",
-     "States.StringToJson($.s)", "States.ArrayRange(0, $.n, 1)", "States.UUID()", "States.Hash($.s, 'MD5')"]
+    [
+        "$",
+        "$.n",
+        "$.items",
+        "$$.State.Name",
+        "States.Array($.n, $.s)",
+        "States.ArrayLength($.items)",
+        "States.Format('{} and {}', $.n, $.s)",
+        "States.MathAdd($.n, 1)",
+        "States.JsonToString($)",
+        "States.StringToJson($.s)",
+        "States.ArrayRange(0, $.n, 1)",
+        "States.UUID()",
+        "States.Hash($.s, 'MD5')",
+    ]
 )
 _JSONATA = st.sampled_from(
-    ["{% $states.input %}", "{% $states.input.n + 1 %}", "{% $count($states.input.items) %}",
-     "{% {'v': $states.input.a, 'when': $states.context.State.EnteredTime} %}", "{% $states.input.missing %}",
-     "{% $string($states.input) %}", "{% [1..3] %}", "{% $uuid() %}", "{% $partition([1,2,3], 2) %}"]
+    [
+        "{% $states.input %}",
+        "{% $states.input.n + 1 %}",
+        "{% $count($states.input.items) %}",
+        "{% {'v': $states.input.a, 'when': $states.context.State.EnteredTime} %}",
+        "{% $states.input.missing %}",
+        "{% $string($states.input) %}",
+        "{% [1..3] %}",
+        "{% $uuid() %}",
+        "{% $partition([1,2,3], 2) %}",
+    ]
 )
 _CONDITIONS = st.sampled_from(
-    ["{% $states.input.n > 0 %}", "{% $states.input.flag = true %}", "{% $exists($states.input.s) %}",
-     "{% $states.input.n %}", "{% true %}", "{% false %}"]
+    [
+        "{% $states.input.n > 0 %}",
+        "{% $states.input.flag = true %}",
+        "{% $exists($states.input.s) %}",
+        "{% $states.input.n %}",
+        "{% true %}",
+        "{% false %}",
+    ]
 )
 _RULES = st.sampled_from(
-    [{"Variable": "$.n", "NumericGreaterThan": 0}, {"Variable": "$.n", "NumericLessThanEquals": 1},
-     {"Variable": "$.flag", "BooleanEquals": True}, {"Variable": "$.s", "IsPresent": True},
-     {"Variable": "$.s", "StringEquals": "a"}, {"Variable": "$.items[0]", "IsNull": False},
-     {"Not": {"Variable": "$.n", "IsNumeric": True}},
-     {"And": [{"Variable": "$.n", "IsPresent": True}, {"Variable": "$.n", "IsNumeric": True}]},
-     {"Or": [{"Variable": "$.flag", "IsBoolean": True}, {"Variable": "$.s", "StringMatches": "a*"}]},
-     {"Variable": "$.s", "TimestampGreaterThan": "2020-01-01T00:00:00Z"}]
+    [
+        {"Variable": "$.n", "NumericGreaterThan": 0},
+        {"Variable": "$.n", "NumericLessThanEquals": 1},
+        {"Variable": "$.flag", "BooleanEquals": True},
+        {"Variable": "$.s", "IsPresent": True},
+        {"Variable": "$.s", "StringEquals": "a"},
+        {"Variable": "$.items[0]", "IsNull": False},
+        {"Not": {"Variable": "$.n", "IsNumeric": True}},
+        {"And": [{"Variable": "$.n", "IsPresent": True}, {"Variable": "$.n", "IsNumeric": True}]},
+        {"Or": [{"Variable": "$.flag", "IsBoolean": True}, {"Variable": "$.s", "StringMatches": "a*"}]},
+        {"Variable": "$.s", "TimestampGreaterThan": "2020-01-01T00:00:00Z"},
+    ]
 )
-RESOURCES = ["task", "arn:aws:lambda:us-east-1:123456789012:function:fn",
-             "arn:aws:states:::lambda:invoke", "arn:aws:states:::sqs:sendMessage.waitForTaskToken",
-             "arn:aws:states:::ecs:runTask.sync"]
+RESOURCES = [
+    "task",
+    "arn:aws:lambda:us-east-1:123456789012:function:fn",
+    "arn:aws:states:::lambda:invoke",
+    "arn:aws:states:::sqs:sendMessage.waitForTaskToken",
+    "arn:aws:states:::ecs:runTask.sync",
+]
 
 
 @dataclass
@@ -104,7 +157,9 @@ def _maybe(draw: st.DrawFn, state: dict[str, Any], key: str, strategy: st.Search
 def _retry(draw: st.DrawFn) -> list[dict[str, Any]]:
     retriers = []
     for _ in range(draw(st.integers(0, 2))):
-        retrier: dict[str, Any] = {"ErrorEquals": draw(st.lists(st.sampled_from(_ERRORS[1:]), min_size=1, max_size=2, unique=True))}
+        retrier: dict[str, Any] = {
+            "ErrorEquals": draw(st.lists(st.sampled_from(_ERRORS[1:]), min_size=1, max_size=2, unique=True))
+        }
         _maybe(draw, retrier, "MaxAttempts", st.integers(0, 3))
         _maybe(draw, retrier, "IntervalSeconds", st.integers(1, 100))
         _maybe(draw, retrier, "BackoffRate", st.sampled_from([1.0, 2.0, 1.5]))
@@ -139,17 +194,27 @@ def _io(draw: st.DrawFn, state: dict[str, Any], kind: str) -> None:
         _maybe(draw, state, "OutputPath", _PATHS, 5)
     if kind in ("Pass", "Task", "Parallel", "Map"):
         _maybe(draw, state, "ResultPath", _REFERENCE_PATHS, 3)
-        _maybe(draw, state, "Parameters" if kind != "Map" else "ItemSelector", odds=4, strategy=st.dictionaries(
-            st.sampled_from(["v.$", "w.$", "lit", "ctx.$"]), _PARAMETER_VALUES, max_size=2
-        ).map(lambda d: {k: (v if k.endswith(".$") else "literal") for k, v in d.items()}))
+        _maybe(
+            draw,
+            state,
+            "Parameters" if kind != "Map" else "ItemSelector",
+            odds=4,
+            strategy=st.dictionaries(
+                st.sampled_from(["v.$", "w.$", "lit", "ctx.$"]), _PARAMETER_VALUES, max_size=2
+            ).map(lambda d: {k: (v if k.endswith(".$") else "literal") for k, v in d.items()}),
+        )
     if kind in ("Task", "Parallel", "Map"):
         _maybe(draw, state, "ResultSelector", st.just({"wrapped.$": "$"}), 4)
     if kind in ("Pass", "Task", "Parallel", "Map", "Choice", "Wait"):
-        _maybe(draw, state, "Assign", st.dictionaries(st.sampled_from(["v1.$", "v2.$"]), _PARAMETER_VALUES, max_size=1), 4)
+        _maybe(
+            draw, state, "Assign", st.dictionaries(st.sampled_from(["v1.$", "v2.$"]), _PARAMETER_VALUES, max_size=1), 4
+        )
 
 
 @st.composite
-def _state(draw: st.DrawFn, names: _Names, name: str, following: list[str], everyone: list[str], depth: int, last: bool) -> dict[str, Any]:
+def _state(
+    draw: st.DrawFn, names: _Names, name: str, following: list[str], everyone: list[str], depth: int, last: bool
+) -> dict[str, Any]:
     """One state; `following` are later states of the chain (for Catch), `everyone` all of it (Choice)."""
     terminal = ["Succeed", "Fail", "Pass", "Task", "Wait"] + (["Parallel", "Map"] if depth < 2 else [])
     middle = ["Pass", "Task", "Wait", "Choice"] + (["Parallel", "Map"] if depth < 2 else [])
@@ -203,9 +268,18 @@ def _state(draw: st.DrawFn, names: _Names, name: str, following: list[str], ever
             state["Resource"] = resource
             if resource.endswith("lambda:invoke"):
                 key = "Arguments" if jsonata else "Parameters"
-                state[key] = {"FunctionName": "fn", "Payload": "{% $states.input %}"} if jsonata else {"FunctionName": "fn", "Payload.$": "$"}
+                state[key] = (
+                    {"FunctionName": "fn", "Payload": "{% $states.input %}"}
+                    if jsonata
+                    else {"FunctionName": "fn", "Payload.$": "$"}
+                )
             elif jsonata:
-                _maybe(draw, state, "Arguments", st.sampled_from([{"in": "{% $states.input %}"}, {"token": "{% $states.context.Task.Token %}"}]))
+                _maybe(
+                    draw,
+                    state,
+                    "Arguments",
+                    st.sampled_from([{"in": "{% $states.input %}"}, {"token": "{% $states.context.Task.Token %}"}]),
+                )
             if resource.endswith("waitForTaskToken") and not jsonata:
                 state["Parameters"] = {"token.$": "$$.Task.Token", "in.$": "$"}
             _maybe(draw, state, "TimeoutSeconds", st.integers(1, 300))
@@ -218,7 +292,11 @@ def _state(draw: st.DrawFn, names: _Names, name: str, following: list[str], ever
             else:
                 _io(draw, state, kind)
                 if "Parameters" in state and resource.endswith(("invoke", "waitForTaskToken")):
-                    state["Parameters"] = {"FunctionName": "fn", "Payload.$": "$"} if resource.endswith("invoke") else {"token.$": "$$.Task.Token"}
+                    state["Parameters"] = (
+                        {"FunctionName": "fn", "Payload.$": "$"}
+                        if resource.endswith("invoke")
+                        else {"token.$": "$$.Task.Token"}
+                    )
         case "Parallel":
             state["Branches"] = [draw(graphs(names, depth + 1)) for _ in range(draw(st.integers(1, 3)))]
             if jsonata:
@@ -230,7 +308,12 @@ def _state(draw: st.DrawFn, names: _Names, name: str, following: list[str], ever
             _maybe(draw, state, "MaxConcurrency", st.integers(0, 3))
             _maybe(draw, state, "ToleratedFailureCount", st.integers(0, 2))
             if jsonata:
-                _maybe(draw, state, "Items", st.sampled_from(["{% $states.input.items %}", "{% [1, 2] %}", "{% $states.input %}"]))
+                _maybe(
+                    draw,
+                    state,
+                    "Items",
+                    st.sampled_from(["{% $states.input.items %}", "{% [1, 2] %}", "{% $states.input %}"]),
+                )
                 _maybe(draw, state, "Output", _JSONATA)
             else:
                 _maybe(draw, state, "ItemsPath", st.sampled_from(["$.items", "$", "$.n"]))
@@ -355,20 +438,98 @@ def _locations(node: Any, trail: tuple[Any, ...] = ()) -> Iterator[tuple[Any, ..
 
 
 _FIELD_NAMES = st.sampled_from(
-    ["Type", "Next", "End", "StartAt", "States", "Resource", "Choices", "Default", "Branches", "ItemProcessor",
-     "Iterator", "ItemsPath", "Items", "Parameters", "Arguments", "Output", "Assign", "ResultPath", "InputPath",
-     "OutputPath", "Retry", "Catch", "ErrorEquals", "TimeoutSeconds", "HeartbeatSeconds", "Seconds", "Timestamp",
-     "QueryLanguage", "Condition", "Variable", "StringEquals", "MaxConcurrency", "ItemReader", "ItemBatcher",
-     "ResultWriter", "ToleratedFailureCount", "Label", "Comment", "Version", "ProcessorConfig", "Credentials",
-     "v.$", "x", "Error", "Cause", "ErrorPath", "CausePath", "SecondsPath", "TimestampPath", "ResultSelector"]
+    [
+        "Type",
+        "Next",
+        "End",
+        "StartAt",
+        "States",
+        "Resource",
+        "Choices",
+        "Default",
+        "Branches",
+        "ItemProcessor",
+        "Iterator",
+        "ItemsPath",
+        "Items",
+        "Parameters",
+        "Arguments",
+        "Output",
+        "Assign",
+        "ResultPath",
+        "InputPath",
+        "OutputPath",
+        "Retry",
+        "Catch",
+        "ErrorEquals",
+        "TimeoutSeconds",
+        "HeartbeatSeconds",
+        "Seconds",
+        "Timestamp",
+        "QueryLanguage",
+        "Condition",
+        "Variable",
+        "StringEquals",
+        "MaxConcurrency",
+        "ItemReader",
+        "ItemBatcher",
+        "ResultWriter",
+        "ToleratedFailureCount",
+        "Label",
+        "Comment",
+        "Version",
+        "ProcessorConfig",
+        "Credentials",
+        "v.$",
+        "x",
+        "Error",
+        "Cause",
+        "ErrorPath",
+        "CausePath",
+        "SecondsPath",
+        "TimestampPath",
+        "ResultSelector",
+    ]
 )
 _VALUES = st.one_of(
     small_json,
-    st.sampled_from(["Pass", "Task", "Choice", "Wait", "Succeed", "Fail", "Parallel", "Map", "JSONata", "JSONPath",
-                     "$", "$.a", "$$", "{% $states.input %}", "{% ) %}", "States.Format('{}', $.a)", "States.Nope()",
-                     "States.ALL", "arn:aws:states:::lambda:invoke", "S0", "S1", "S2", "INLINE", "DISTRIBUTED",
-                     -1, 0, 99_999_999, 100_000_000, 1e300, True, "x" * 81]),
-    st.just({}), st.just([]),
+    st.sampled_from(
+        [
+            "Pass",
+            "Task",
+            "Choice",
+            "Wait",
+            "Succeed",
+            "Fail",
+            "Parallel",
+            "Map",
+            "JSONata",
+            "JSONPath",
+            "$",
+            "$.a",
+            "$$",
+            "{% $states.input %}",
+            "{% ) %}",
+            "States.Format('{}', $.a)",
+            "States.Nope()",
+            "States.ALL",
+            "arn:aws:states:::lambda:invoke",
+            "S0",
+            "S1",
+            "S2",
+            "INLINE",
+            "DISTRIBUTED",
+            -1,
+            0,
+            99_999_999,
+            100_000_000,
+            1e300,
+            True,
+            "x" * 81,
+        ]
+    ),
+    st.just({}),
+    st.just([]),
 )
 
 

@@ -13,11 +13,11 @@ import anyio
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from strategies import json_values
 
 import asl
 from asl.context import JSON
 from asl.errors import AslError, DefinitionError
+from strategies import json_values
 
 from . import examples
 from .machines import Outcomes, inputs, machines, mutated, outcomes
@@ -53,7 +53,9 @@ def run_guarded(machine: asl.StateMachine, value: JSON, script: list[Any]) -> No
     answers = Outcomes([step if step.kind != "hang" else replace(step, kind="return") for step in script])
 
     async def main() -> asl.Execution:
-        async with asl.start(machine, value, clock=asl.VirtualClock(0), limits=LIMITS, task_override=answers) as execution:
+        async with asl.start(
+            machine, value, clock=asl.VirtualClock(0), limits=LIMITS, task_override=answers
+        ) as execution:
             answers.execution = execution
             with anyio.move_on_after(10):
                 await execution.wait()
@@ -102,14 +104,20 @@ def test_mutated_definition_text_validates_cleanly(text: str, data: st.DataObjec
     elif edit == "dup":
         damaged = text[:where] + text[where // 2 :]
     else:
-        damaged = text[:where] + data.draw(st.sampled_from(['"', "{", "}", "[", ",", ":", "\\", "\x00", "é", "1"])) + text[where + 1 :]
+        damaged = (
+            text[:where]
+            + data.draw(st.sampled_from(['"', "{", "}", "[", ",", ":", "\\", "\x00", "é", "1"]))
+            + text[where + 1 :]
+        )
     check_definition(damaged.encode())
 
 
 @pytest.mark.skipif(not DEFINITIONS, reason=f"no conformance cases at {CASES}")
 @examples(ci=150, long=5_000)
 @given(st.data(), inputs, outcomes)
-def test_mutated_conformance_definitions_validate_and_run_cleanly(data: st.DataObject, value: JSON, script: list[Any]) -> None:
+def test_mutated_conformance_definitions_validate_and_run_cleanly(
+    data: st.DataObject, value: JSON, script: list[Any]
+) -> None:
     original = data.draw(st.sampled_from(DEFINITIONS), label="definition")
     document = data.draw(st.one_of(st.just(original), mutated(original)), label="mutated")
     machine = check_definition(document)

@@ -28,7 +28,9 @@ LIMITS = asl.Limits(transitions=300, history_events=3_000)
 
 def check_ended_well(execution: asl.Execution, *, aborted: bool = False) -> None:
     """A documented status, the matching last event, a JSON history numbered as AWS numbers it."""
-    allowed = {asl.Status.SUCCEEDED, asl.Status.FAILED, asl.Status.TIMED_OUT} | ({asl.Status.ABORTED} if aborted else set())
+    allowed = {asl.Status.SUCCEEDED, asl.Status.FAILED, asl.Status.TIMED_OUT} | (
+        {asl.Status.ABORTED} if aborted else set()
+    )
     assert execution.status in allowed, execution
     assert execution.done
     history = execution.history
@@ -62,7 +64,9 @@ def test_random_machine_is_deterministic_for_a_seed(definition: dict, value: JSO
     machine = asl.parse(definition)
 
     def once() -> asl.Execution:
-        return asl.run(machine, value, clock=asl.VirtualClock(0), seed=seed, limits=LIMITS, task_override=Outcomes(script))
+        return asl.run(
+            machine, value, clock=asl.VirtualClock(0), seed=seed, limits=LIMITS, task_override=Outcomes(script)
+        )
 
     first, second = once(), once()
     if any(step.sync for step in script):
@@ -72,7 +76,12 @@ def test_random_machine_is_deterministic_for_a_seed(definition: dict, value: JSO
         check_ended_well(first)
         check_ended_well(second)
         return
-    assert (first.status, first.output, first.error, first.cause) == (second.status, second.output, second.error, second.cause)
+    assert (first.status, first.output, first.error, first.cause) == (
+        second.status,
+        second.output,
+        second.error,
+        second.cause,
+    )
     assert [event.type for event in first.history] == [event.type for event in second.history]
 
 

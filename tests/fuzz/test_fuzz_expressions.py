@@ -9,11 +9,11 @@ import random
 
 from hypothesis import given
 from hypothesis import strategies as st
-from strategies import intrinsic_like_texts, json_values, texts
 
 from asl import intrinsics, jsonata, paths, templates
 from asl.context import JSON, Env
 from asl.errors import AslError
+from strategies import intrinsic_like_texts, json_values, texts
 
 from . import examples
 
@@ -32,8 +32,10 @@ _JSONATA_TOKENS = st.one_of(
     st.sampled_from(["{", "}", ":", ",", "'", '"', "+", "-", "*", "/", "%", "&", "=", "!=", "<", ">", "..", "?"]),
     st.sampled_from(["$sum(", "$count(", "$string(", "$number(", "$range(", "$partition(", "$hash(", "$parse("]),
     st.sampled_from(["$uuid()", "$random()", "$now()", "$eval(", "function($a){", "$lookup(", "$keys(", "$map("]),
-    st.sampled_from(["__class__", "__globals__", "__import__", "$__builtins__", "and", "or", "in", "1", "2.5", "1e308"]),
-    st.sampled_from(["true", "false", "null", "'x'", "\"y\"", " ", "a", "b.c", "[1..3]", "~>", "@", "#", "^("]),
+    st.sampled_from(
+        ["__class__", "__globals__", "__import__", "$__builtins__", "and", "or", "in", "1", "2.5", "1e308"]
+    ),
+    st.sampled_from(["true", "false", "null", "'x'", '"y"', " ", "a", "b.c", "[1..3]", "~>", "@", "#", "^("]),
     st.text(max_size=3),
 )
 jsonata_like_texts = st.lists(_JSONATA_TOKENS, max_size=15).map("".join)
@@ -129,7 +131,9 @@ def test_well_formed_intrinsic_calls_with_any_arguments_give_json_or_an_asl_erro
 
 
 @examples(ci=150, long=100_000)
-@given(st.one_of(texts, jsonata_like_texts.map(lambda text: "{%" + text + "%}"), texts.map(lambda t: "{% " + t + " %}")))
+@given(
+    st.one_of(texts, jsonata_like_texts.map(lambda text: "{%" + text + "%}"), texts.map(lambda t: "{% " + t + " %}"))
+)
 def test_jsonata_text_compiles_or_fails_cleanly(text: str) -> None:
     with contextlib.suppress(AslError):
         jsonata.compile(text)
@@ -151,7 +155,9 @@ def test_jsonata_expressions_evaluate_to_json_or_an_asl_error(text: str, data: J
 
 _TEMPLATE_VALUES = st.one_of(path_like_texts, intrinsic_calls(), texts, st.sampled_from(["$", "$.a", "$$", "$v"]))
 template_objects = st.recursive(
-    st.dictionaries(st.one_of(texts, texts.map(lambda key: key + ".$")), st.one_of(json_values, _TEMPLATE_VALUES), max_size=4),
+    st.dictionaries(
+        st.one_of(texts, texts.map(lambda key: key + ".$")), st.one_of(json_values, _TEMPLATE_VALUES), max_size=4
+    ),
     lambda children: st.dictionaries(st.one_of(texts, texts.map(lambda key: key + ".$")), children, max_size=3),
     max_leaves=10,
 )

@@ -57,9 +57,7 @@ def test_machine_loads_once(asl_machine: MachineLoader) -> None:
 def test_happy_path_with_resources(asl_run: AslRun) -> None:
     execution = asl_run(MACHINE, ORDER, resources=RESOURCES)
     assert_succeeded(execution)
-    assert_path(
-        execution, ["Validate", "Route", "Ship", "Done"], within=["Validate", "Route", "Ship", "Done"]
-    )
+    assert_path(execution, ["Validate", "Route", "Ship", "Done"], within=["Validate", "Route", "Ship", "Done"])
     assert_path(execution, ["Validate", "Label", "Done"], partial=True)
     assert state_output(execution, "Validate")["validated"] == {"total": 20, "express": False}
     assert state_input(execution, "PackItem", 1) == "pen"
@@ -137,13 +135,9 @@ async def test_sync_runner_refuses_an_event_loop(asl_run: AslRun) -> None:
         asl_run(MACHINE, ORDER, resources=RESOURCES)
 
 
-def test_runs_outside_the_fixtures_can_be_recorded(
-    asl_machine: MachineLoader, asl_coverage: Coverage
-) -> None:
+def test_runs_outside_the_fixtures_can_be_recorded(asl_machine: MachineLoader, asl_coverage: Coverage) -> None:
     machine = asl_machine(MACHINE)
-    execution = asl.run(
-        machine, {"id": "o-2", "items": []}, resources=RESOURCES, clock=asl.VirtualClock(0), seed=1
-    )
+    execution = asl.run(machine, {"id": "o-2", "items": []}, resources=RESOURCES, clock=asl.VirtualClock(0), seed=1)
     asl_coverage.record(machine, execution, label="machines/order.asl.json")
     assert_succeeded(execution)
 
@@ -165,15 +159,11 @@ def test_one_state_by_itself(asl_machine: MachineLoader) -> None:
         asl.parse(MACHINE_PATH()),
         results={
             "Validate": st.fixed_dictionaries({"total": st.integers(0, 300), "express": st.booleans()}),
-            "Label": st.fixed_dictionaries(
-                {"Payload": st.fixed_dictionaries({"tracking": st.text(max_size=5)})}
-            ),
+            "Label": st.fixed_dictionaries({"Payload": st.fixed_dictionaries({"tracking": st.text(max_size=5)})}),
         },
     )
 )
 def test_never_ends_in_an_unhandled_failure(outcomes: object) -> None:
-    execution = asl.run(
-        asl.parse(MACHINE_PATH()), ORDER, task_override=outcomes, clock=asl.VirtualClock(0), seed=0
-    )
+    execution = asl.run(asl.parse(MACHINE_PATH()), ORDER, task_override=outcomes, clock=asl.VirtualClock(0), seed=0)
     if execution.status is not asl.Status.SUCCEEDED:
         assert_failed(execution, error="OrderRejected")
