@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 import anyio
+import anyio.lowlevel
 
 from .. import paths, resources
 from ..context import JSON, Env
@@ -163,6 +164,7 @@ async def _invoke(run: Run, call: _Call, request_id: str, token: TaskToken | Non
     finally:
         if outside:
             run.clock.busy()
+    await anyio.lowlevel.checkpoint_if_cancelled()  # a callable that swallowed its cancellation stops here
     if call.envelope:
         return lambda_envelope(result, request_id, call.log_tail)
     return result
@@ -256,9 +258,10 @@ async def with_timeout(run: Run, work: Callable[[], Awaitable[Any]], seconds: fl
             tg.start_soon(task)
         run.clock.idle()  # this task only waits for the two above
     run.clock.busy()
-    if "result" in outcome:
+    first = next(iter(outcome), "timeout")  # the first to happen wins, even if the callable ran on
+    if first == "result":
         return outcome["result"]
-    if "error" in outcome:
+    if first == "error":
         raise outcome["error"]
     raise Timeout("")
 
