@@ -137,6 +137,8 @@ def _validate(arguments: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
 def _path(name: str) -> Any:
     from pathlib import Path
 
+    if "\0" in name:  # only a program calling main() can pass one; the OS would refuse it
+        raise _Stop(UNREADABLE, f"{name!r}: a file name cannot contain a NUL character")
     return Path(name)
 
 
