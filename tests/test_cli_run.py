@@ -185,7 +185,7 @@ def test_input_that_is_not_json_exits_3(files: dict[str, str], tmp_path: Path) -
 def test_an_unknown_resource_exits_4_before_running(files: dict[str, str]) -> None:
     status, out, err = run("run", files["machine"], "--input", files["input"])
     assert (status, out) == (4, "")
-    assert err.startswith(f"asl: no callable was given for the Task resource '{FUNCTION}'")
+    assert err.startswith(f"asl: no callable was given for the resource '{FUNCTION}'")
     assert err.count("\n") == 1
 
 

@@ -57,7 +57,7 @@ CLI_FAILURES = [
     ("--input is not JSON", ["run", "pass.json", "--input", "not_json.txt"], 3, "--input not_json.txt: Invalid JSON"),
     ("--input over 256 KiB", ["run", "pass.json", "--input", "big.json"], 3, "over the quota of 262144 bytes"),
     ("--input path traversal", ["run", "pass.json", "--input", "../../../../../etc/shadow-nope"], 3, "--input"),
-    ("unknown resource", ["run", "task.json"], 4, "no callable was given for the Task resource"),
+    ("unknown resource", ["run", "task.json"], 4, "no callable was given for the resource"),
     ("--resources module missing", ["run", "task.json", "--resources", "nowhere_xyz:R"], 4, "cannot import"),
     ("--resources value not callable", ["run", "task.json", "--resources", "resources.py"], 4, "--resources"),
     ("failed execution", ["run", "fail.json"], 1, "execution FAILED: Broken: on purpose"),

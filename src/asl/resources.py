@@ -112,7 +112,7 @@ class Resolver:
         return f"arn:aws:lambda:{self.region}:{self.account}:function:{name}"
 
     def check(self, machine: Any) -> None:
-        """Raise ResourceError, before anything runs, for a Task resource with no callable.
+        """Raise ResourceError, before anything runs, for a Task or ItemReader resource with no callable.
 
         Resources named at run time (lambda:invoke's FunctionName) can only be checked then;
         AWS reports those as Lambda.ResourceNotFoundException, and so do we.
@@ -121,7 +121,7 @@ class Resolver:
         if missing:
             names = ", ".join(repr(m) for m in missing)
             raise ResourceError(
-                f"no callable was given for the Task resource{'s' * (len(missing) > 1)} {names}; "
+                f"no callable was given for the resource{'s' * (len(missing) > 1)} {names}; "
                 "pass resources={...} mapping each resource ARN or function name to a Python callable"
             )
 
@@ -131,6 +131,9 @@ def _static_resources(machine: Any) -> list[str]:
     for state in machine.states.values():
         if state.kind == "Task" and classify(state.resource).style != "lambda-invoke":
             found.append(state.resource)
+        reader = getattr(state, "item_reader", None)
+        if isinstance(reader, dict) and isinstance(reader.get("Resource"), str):
+            found.append(reader["Resource"])
         for branch in getattr(state, "branches", ()):
             found.extend(_static_resources(branch))
         processor = getattr(state, "processor", None)
