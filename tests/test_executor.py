@@ -578,8 +578,9 @@ async def test_default_payload_limit_is_256_kib() -> None:
     assert over.error == "States.DataLimitExceeded"
 
 
-async def test_transition_cap_fails_an_endless_loop_clearly() -> None:
-    mach = machine(
+def endless_loop() -> asl.StateMachine:
+    """Loops until the input has a `stop` field, which it never gets."""
+    return machine(
         {
             "Loop": {"Type": "Pass", "Next": "Check"},
             "Check": {
@@ -590,25 +591,17 @@ async def test_transition_cap_fails_an_endless_loop_clearly() -> None:
             "Done": {"Type": "Succeed"},
         }
     )
-    execution = await run(mach, {}, limits=asl.Limits(transitions=50))
+
+
+async def test_transition_cap_fails_an_endless_loop_clearly() -> None:
+    execution = await run(endless_loop(), {}, limits=asl.Limits(transitions=50))
     assert execution.status is asl.Status.FAILED
     assert execution.error == "States.Runtime"
     assert execution.cause is not None and "50 state transitions" in execution.cause
 
 
 async def test_history_event_quota_fails_the_execution() -> None:
-    mach = machine(
-        {
-            "Loop": {"Type": "Pass", "Next": "Check"},
-            "Check": {
-                "Type": "Choice",
-                "Choices": [{"Variable": "$.stop", "IsPresent": True, "Next": "Done"}],
-                "Default": "Loop",
-            },
-            "Done": {"Type": "Succeed"},
-        }
-    )
-    execution = await run(mach, {}, limits=asl.Limits(history_events=100))
+    execution = await run(endless_loop(), {}, limits=asl.Limits(history_events=100))
     assert execution.status is asl.Status.FAILED
     assert len(execution.history) == 100
     assert execution.history[-1].type == "ExecutionFailed"

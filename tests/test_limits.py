@@ -5,6 +5,7 @@ runaway guards: a transition cap for endless loops, and nesting too deep to walk
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 import anyio
@@ -225,14 +226,19 @@ def callback_machine() -> asl.StateMachine:
     )
 
 
-async def answer(output: Any) -> asl.Execution:
+async def answer(
+    output: Any, before: Callable[[asl.Execution, str], None] = lambda execution, token: None
+) -> asl.Execution:
+    """Run callback_machine, answering its token with `output` (after `before(execution, token)`)."""
     with anyio.fail_after(10):
         async with asl.start(
             callback_machine(), {}, resources={CALLBACK: lambda event: None}, clock=asl.VirtualClock(0)
         ) as execution:
             async for event in execution.events():
                 if event.type == "TaskSubmitted":
-                    execution.send_task_success(execution.task_tokens[0], output)
+                    token = execution.task_tokens[0]
+                    before(execution, token)
+                    execution.send_task_success(token, output)
     return execution
 
 
@@ -248,19 +254,12 @@ async def test_callback_output_of_exactly_the_quota_passes() -> None:
 
 
 async def test_callback_output_that_is_not_json_is_refused_to_the_caller() -> None:
-    with anyio.fail_after(10):
-        async with asl.start(
-            callback_machine(), {}, resources={CALLBACK: lambda event: None}, clock=asl.VirtualClock(0)
-        ) as execution:
-            async for event in execution.events():
-                if event.type == "TaskSubmitted":
-                    token = execution.task_tokens[0]
-                    with pytest.raises(AslError, match="InvalidOutput"):
-                        execution.send_task_success(token, {"when": object()})
-                    with pytest.raises(AslError, match="InvalidOutput"):
-                        execution.send_task_success(token, float("nan"))
-                    execution.send_task_success(token, "fine")
-    assert execution.output == "fine"
+    def refused(execution: asl.Execution, token: str) -> None:
+        for output in ({"when": object()}, float("nan")):
+            with pytest.raises(AslError, match="InvalidOutput"):
+                execution.send_task_success(token, output)
+
+    assert (await answer("fine", refused)).output == "fine"
 
 
 async def test_assign_over_256_kib_fails() -> None:
