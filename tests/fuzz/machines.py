@@ -204,7 +204,7 @@ def _io(draw: st.DrawFn, state: dict[str, Any], kind: str) -> None:
             ).map(lambda d: {k: (v if k.endswith(".$") else "literal") for k, v in d.items()}),
         )
     if kind in ("Task", "Parallel", "Map"):
-        _maybe(draw, state, "ResultSelector", st.just({"wrapped.$": "$"}), 4)
+        _maybe(draw, state, "ResultSelector", st.builds(lambda: {"wrapped.$": "$"}), 4)
     if kind in ("Pass", "Task", "Parallel", "Map", "Choice", "Wait"):
         _maybe(
             draw, state, "Assign", st.dictionaries(st.sampled_from(["v1.$", "v2.$"]), _PARAMETER_VALUES, max_size=1), 4
@@ -528,8 +528,8 @@ _VALUES = st.one_of(
             "x" * 81,
         ]
     ),
-    st.just({}),
-    st.just([]),
+    st.builds(dict),  # a fresh one each time: a later edit may add to it
+    st.builds(list),
 )
 
 
