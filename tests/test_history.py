@@ -374,3 +374,22 @@ async def test_parallel_state_aborted_on_abort() -> None:
                 if event.type == "TaskStarted":
                     execution.abort()
     assert types(execution)[-3:] == ["TaskStateAborted", "ParallelStateAborted", "ExecutionAborted"]
+
+
+async def test_a_stop_records_the_aborted_children_in_index_order_every_time() -> None:
+    """anyio cancels a scope's tasks in the order of a set (by address); the history must not."""
+
+    def branch(n: int) -> dict[str, Any]:
+        processor = {"StartAt": f"T{n}", "States": {f"T{n}": {"Type": "Task", "Resource": "hang", "End": True}}}
+        return {"StartAt": f"M{n}", "States": {f"M{n}": {"Type": "Map", "ItemProcessor": processor, "End": True}}}
+
+    mach = machine({"P": {"Type": "Parallel", "Branches": [branch(0), branch(1)], "End": True}}, TimeoutSeconds=5)
+    for _ in range(5):
+        execution = await run(mach, [0, 1, 2, 3, 4, 5, 6, 7], resources={"hang": hang})
+        stops = [
+            (event.type, (event.details or {}).get("index"))
+            for event in execution.history
+            if event.type.endswith("Aborted")
+        ]
+        one_map = [item for index in range(8) for item in (("TaskStateAborted", None), ("MapIterationAborted", index))]
+        assert stops == [*one_map, ("MapStateAborted", None)] * 2 + [("ParallelStateAborted", None)]

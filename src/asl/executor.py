@@ -34,7 +34,7 @@ from .dataflow import caught, finish
 from .errors import AslError, DataLimitExceeded, ExecutionError, InvalidName, QueryEvaluationError, TaskFailed
 from .history import Decision, History, HistoryEvent, Lane
 from .model import MapState, ParallelState, Retrier, State, StateMachine, TaskState, WaitState
-from .runtime import ACCOUNT, REGION, Frame, Limits, Run, TaskToken, on_loop
+from .runtime import ACCOUNT, REGION, Frame, Limits, Run, TaskToken, on_loop, record_aborted
 from .states.basic import run_basic, wait
 from .states.map import run_map
 from .states.parallel import run_parallel
@@ -229,7 +229,7 @@ async def run_state(run: Run, state: State, raw: JSON, frame: Frame) -> tuple[JS
         raise _locate(error, state, entered_id) from None
     except anyio.get_cancelled_exc_class():
         if state.kind in ("Task", "Wait", "Parallel", "Map"):
-            frame.history.add(frame.lane, f"{state.kind}StateAborted")
+            record_aborted(frame, partial(frame.history.add, frame.lane, f"{state.kind}StateAborted"))
         raise
     _exit(run, state, raw, output, assigned, frame)
     return output, next_name

@@ -84,10 +84,38 @@ class Frame:
     the variables it sees, and whether it runs beside siblings (then it yields between states).
     """
 
-    __slots__ = ("lane", "variables", "history", "concurrent")
+    __slots__ = ("lane", "variables", "history", "concurrent", "aborted")
 
-    def __init__(self, lane: Lane, variables: Variables, history: History, concurrent: bool = False) -> None:
+    def __init__(
+        self,
+        lane: Lane,
+        variables: Variables,
+        history: History,
+        concurrent: bool = False,
+        aborted: list[Callable[[], object]] | None = None,
+    ) -> None:
         self.lane, self.variables, self.history, self.concurrent = lane, variables, history, concurrent
+        # A branch's or iteration's *Aborted events, held for its parent to record in index order.
+        self.aborted = aborted
+
+
+def record_aborted(frame: Frame, record: Callable[[], object]) -> None:
+    """Record an *Aborted event now, or, in a Parallel branch or Map iteration, hold it for
+    `pass_on`: a stop reaches concurrent children in no fixed order (anyio cancels the tasks
+    of a scope in the order of a set), but their events must come out the same every run."""
+    if frame.aborted is None:
+        record()
+    else:
+        frame.aborted.append(record)
+
+
+def pass_on(frame: Frame, children: Iterable[list[Callable[[], object]]]) -> None:
+    """Record (or hold, for the parent's parent) the held *Aborted events of `frame`'s children,
+    child by child in index order; children are held before their parent's own event."""
+    for records in children:
+        for record in records:
+            record_aborted(frame, record)
+        records.clear()
 
 
 class Run:

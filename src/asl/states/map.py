@@ -7,6 +7,8 @@ run as child executions with a history of their own and no outer variables, as o
 from __future__ import annotations
 
 from collections import ChainMap
+from collections.abc import Callable
+from functools import partial
 from typing import Final
 
 import anyio
@@ -17,7 +19,7 @@ from ..dataflow import select, states_scope
 from ..errors import ExceedToleratedFailureThreshold, ExecutionError, QueryEvaluationError, RuntimeFailure
 from ..history import History, Lane
 from ..model import Expr, MapState, Scope
-from ..runtime import ACCOUNT, REGION, Frame, Run, field_text, number
+from ..runtime import ACCOUNT, REGION, Frame, Run, field_text, number, pass_on, record_aborted
 from .parallel import fan_out
 
 __all__ = ["run_map"]
@@ -178,19 +180,22 @@ async def run_map(run: Run, state: MapState, raw: JSON, env: Env, frame: Frame) 
                 value = state.item_selector(Scope(effective, item_env))
         else:
             value = item
+        records = held[index] = []
         if state.distributed:  # a child execution: its own history, no outer variables
-            child = Frame(Lane(), {}, History(run.clock.now))
+            child = Frame(Lane(), {}, History(run.clock.now), aborted=records)
         else:
             lane = Lane(inner.last)
-            child = Frame(lane, ChainMap({}, frame.variables), history)
+            child = Frame(lane, ChainMap({}, frame.variables), history, aborted=records)
             history.add(lane, "MapIterationStarted", {"name": state.name, "index": index})
         try:
             results[index] = await run_graph(run, processor, value, child)
         except anyio.get_cancelled_exc_class():  # a sibling failed, or the execution stopped
             if not state.distributed:
-                history.add(child.lane, "MapIterationAborted", {"name": state.name, "index": index})
+                details: dict[str, JSON] = {"name": state.name, "index": index}
+                record_aborted(child, partial(history.add, child.lane, "MapIterationAborted", details))
             raise
         except ExecutionError as error:
+            del held[index]
             if not state.distributed:
                 inner.last = child.lane.last
                 history.add(child.lane, "MapIterationFailed", {"name": state.name, "index": index})
@@ -203,13 +208,18 @@ async def run_map(run: Run, state: MapState, raw: JSON, env: Env, frame: Frame) 
                     "The specified tolerated failure threshold was exceeded"
                 ) from None
         else:
+            del held[index]
             if not state.distributed:
                 inner.last = child.lane.last
                 history.add(child.lane, "MapIterationSucceeded", {"name": state.name, "index": index})
 
     limit = concurrency or (DISTRIBUTED_CONCURRENCY if state.distributed else INLINE_CONCURRENCY)
+    held: dict[int, list[Callable[[], object]]] = {}  # the *Aborted events of stopped iterations
     try:
-        await fan_out(run, len(items), limit, iteration)
+        try:
+            await fan_out(run, len(items), limit, iteration)
+        finally:
+            pass_on(frame, [held[index] for index in sorted(held)])
     except ExecutionError as error:
         if state.distributed:
             details: dict[str, JSON] = {"error": error.error}
@@ -220,7 +230,7 @@ async def run_map(run: Run, state: MapState, raw: JSON, env: Env, frame: Frame) 
         raise
     except anyio.get_cancelled_exc_class():
         if state.distributed:
-            history.note("MapRunAborted", history.last_id)
+            record_aborted(frame, lambda: history.note("MapRunAborted", history.last_id))
         raise
     if state.distributed:
         history.note("MapRunSucceeded", history.last_id)

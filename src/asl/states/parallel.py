@@ -12,7 +12,7 @@ from ..dataflow import effective_input
 from ..errors import ExecutionError
 from ..history import Lane
 from ..model import ParallelState
-from ..runtime import Frame, Run
+from ..runtime import Frame, Run, pass_on
 
 __all__ = ["fan_out", "run_parallel"]
 
@@ -59,13 +59,16 @@ async def run_parallel(run: Run, state: ParallelState, raw: JSON, env: Env, fram
     results: list[JSON] = [None] * len(state.branches)
     concurrent = len(state.branches) > 1
 
+    held: list[list[Callable[[], object]]] = [[] for _ in state.branches]  # *Aborted events, by branch
+
     async def branch(index: int) -> None:
-        child = Frame(Lane(started), ChainMap({}, frame.variables), history, concurrent)
+        child = Frame(Lane(started), ChainMap({}, frame.variables), history, concurrent, held[index])
         results[index] = await run_graph(run, state.branches[index], value, child)
 
     try:
         await fan_out(run, len(state.branches), len(state.branches), branch)
     finally:
+        pass_on(frame, held)
         frame.lane.last = history.last_id  # closing events follow the last event of the branches
     history.note("ParallelStateSucceeded", frame.lane.last)
     return results
