@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 import anyio
@@ -426,11 +427,12 @@ async def test_task_result_nested_10000_levels_is_an_asl_error() -> None:
 # -- intrinsic function limits ------------------------------------------------------------------
 
 
-def intrinsic(call: str, value: Any = None) -> asl.Execution:
+def intrinsic(call: str, value: Any = None, **options: Any) -> asl.Execution:
     return asl.run(
         machine({"P": {"Type": "Pass", "Parameters": {"v.$": call}, "End": True}}),
         value or {},
         clock=asl.VirtualClock(0),
+        **options,
     )
 
 
@@ -465,6 +467,34 @@ def test_intrinsic_over_its_limit_fails_naming_the_function(call: str, value: An
     assert execution.error == "States.Runtime"
     assert execution.cause is not None and call.split("(")[0] in execution.cause
     assert "'P'" in execution.cause
+
+
+@pytest.mark.parametrize(
+    ("call", "value", "limits"),
+    [
+        ("States.ArrayRange(0, 4999, 1)", None, asl.Limits(array_range=5000)),
+        ("States.Base64Encode($.s)", {"s": "A" * 20_000}, asl.Limits(intrinsic_text=20_000)),
+        ("States.Base64Decode($.s)", {"s": "QUFB" * 5_000}, asl.Limits(intrinsic_text=20_000)),
+        ("States.Hash($.s, 'MD5')", {"s": "A" * 20_000}, asl.Limits(intrinsic_text=20_000)),
+    ],
+    ids=["ArrayRange", "Base64Encode", "Base64Decode", "Hash"],
+)
+def test_intrinsic_limits_may_be_raised_for_one_run(call: str, value: Any, limits: asl.Limits) -> None:
+    assert intrinsic(call, value, limits=limits).status is asl.Status.SUCCEEDED
+    assert intrinsic(call, value).error == "States.Runtime"  # the next run has AWS's limit again
+
+
+async def test_each_execution_has_its_own_intrinsic_limits() -> None:
+    mach = machine({"P": {"Type": "Pass", "Parameters": {"v.$": "States.ArrayRange(1, 2000, 1)"}, "End": True}})
+    raised, plain = [], []
+    async with anyio.create_task_group() as tg:
+
+        async def one(into: list[asl.Execution], **options: Any) -> None:
+            into.append(await asl.execute(mach, {}, clock=asl.VirtualClock(0), **options))
+
+        tg.start_soon(partial(one, raised, limits=asl.Limits(array_range=2000)))
+        tg.start_soon(one, plain)
+    assert (raised[0].status, plain[0].error) == (asl.Status.SUCCEEDED, "States.Runtime")
 
 
 # -- names ----------------------------------------------------------------------------------------

@@ -27,6 +27,7 @@ import anyio
 from anyio.lowlevel import checkpoint
 from anyio.streams.memory import MemoryObjectSendStream
 
+from . import intrinsics
 from . import resources as resources_module
 from .clock import Clock, SystemClock, iso
 from .context import JSON, Env
@@ -472,6 +473,7 @@ async def _drive(machine: StateMachine, execution: Execution) -> None:
     history = History(clock.now, execution._notify if follow else None, run.limits.history_events)
     execution.history = history.events
     execution._history = history
+    quotas = intrinsics.QUOTAS.set((run.limits.intrinsic_text, run.limits.array_range))
     top = Lane()
     history.add(top, "ExecutionStarted", {"input": execution.input, "roleArn": run.role_arn})
     top.last = 0  # AWS: the first state's Entered event follows no event
@@ -515,6 +517,7 @@ async def _drive(machine: StateMachine, execution: Execution) -> None:
         _record_end(execution, history, top, timed_out)
         for stream in execution._streams:
             stream.close()
+        intrinsics.QUOTAS.reset(quotas)
         execution._done.set()
 
 

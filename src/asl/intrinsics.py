@@ -26,6 +26,7 @@ import random as _random
 import re
 import uuid
 from collections.abc import Callable, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from decimal import Decimal
 from fractions import Fraction
@@ -41,6 +42,8 @@ __all__ = ["INTRINSICS", "Call", "Intrinsic", "Literal", "PathArgument", "compil
 MAX_NESTING: Final = 10  # AWS: up to 10 intrinsic functions nested within one field
 MAX_TEXT: Final = 10_000  # AWS: input limit of Base64Encode, Base64Decode and Hash
 MAX_RANGE: Final = 1000  # AWS: the most elements ArrayRange may produce
+# The two above as the run in progress has them (asl.Limits may raise them): (text, range).
+QUOTAS: ContextVar[tuple[int, int]] = ContextVar("asl_intrinsic_quotas", default=(MAX_TEXT, MAX_RANGE))
 INT32_MIN: Final = -(2**31)
 INT32_MAX: Final = 2**31 - 1
 HASH_ALGORITHMS: Final = {
@@ -421,7 +424,7 @@ def array_range(args: Sequence[object], env: Env) -> JSON:
     if step == 0:
         _invalid(name)
     count = max(0, (last - first) // step + 1)
-    if count > MAX_RANGE:
+    if count > QUOTAS.get()[1]:
         _invalid(name)
     return [first + step * index for index in range(count)]
 
@@ -453,13 +456,13 @@ def array_unique(args: Sequence[object], env: Env) -> JSON:
 
 
 def base64_encode(args: Sequence[object], env: Env) -> JSON:
-    text = _string(args[0], "States.Base64Encode", MAX_TEXT)
+    text = _string(args[0], "States.Base64Encode", QUOTAS.get()[0])
     return base64.b64encode(text.encode("utf-8", "surrogatepass")).decode("ascii")
 
 
 def base64_decode(args: Sequence[object], env: Env) -> JSON:
     name = "States.Base64Decode"
-    text = _string(args[0], name, MAX_TEXT)
+    text = _string(args[0], name, QUOTAS.get()[0])
     if len(text) % 4 == 1:
         _invalid(name)
     try:
@@ -474,7 +477,7 @@ def hash_(args: Sequence[object], env: Env) -> JSON:
     data, algorithm = args
     # AWS hashes a non-string argument as its JSON text.
     text = data if isinstance(data, str) else json_text(data)  # type: ignore[arg-type]
-    if len(text) > MAX_TEXT or not isinstance(algorithm, str) or algorithm not in HASH_ALGORITHMS:
+    if len(text) > QUOTAS.get()[0] or not isinstance(algorithm, str) or algorithm not in HASH_ALGORITHMS:
         _invalid(name)
     digest = hashlib.new(HASH_ALGORITHMS[algorithm], text.encode("utf-8", "surrogatepass"))
     return digest.hexdigest()

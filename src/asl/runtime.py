@@ -34,12 +34,15 @@ class Limits:
     """AWS's quotas, enforced as AWS enforces them; an embedding program may raise them locally.
 
     `transitions` is ours, not AWS's: a run that enters more states than this fails with
-    `States.Runtime` instead of looping forever (None: no limit).
+    `States.Runtime` instead of looping forever (None: no limit). The rules for names (80
+    characters) and nesting are the language's, not quotas, and stay as AWS has them.
     """
 
     payload_bytes: int = 262_144
     history_events: int = 25_000
     transitions: int | None = None
+    intrinsic_text: int = 10_000  # characters States.Base64Encode / Base64Decode / Hash accept
+    array_range: int = 1000  # elements States.ArrayRange may produce
 
 
 def on_loop(action: Callable[[], None]) -> None:
