@@ -1,5 +1,9 @@
 """Task resources for the bank account example: plain functions, deterministic.
 
+Those that run side by side (in a Parallel branch or a Map iteration) are async: sync
+ones run in worker threads, whose finishing order is up to the threads, and async ones
+keep the same order every run, so a seeded run under virtual time repeats event for event.
+
 RequestApproval is a `.waitForTaskToken` task: the reviewer gets the task token and answers it.
 Here the reviewer is a function that answers at once through its Lambda-style context
 (`context.send_task_success`), as a person would through SendTaskSuccess.
@@ -18,7 +22,7 @@ from asl import TaskFailed
 WAIVABLE = {"PO_BOX"}
 
 
-def check_name(event: dict[str, Any]) -> dict[str, Any]:
+async def check_name(event: dict[str, Any]) -> dict[str, Any]:
     name = event["name"].strip()
     if not name or any(character.isdigit() for character in name):
         return {"check": "name", "status": "FLAGGED", "reason": "NAME_FORMAT"}
@@ -27,7 +31,7 @@ def check_name(event: dict[str, Any]) -> dict[str, Any]:
     return {"check": "name", "status": "PASSED"}
 
 
-def check_address(event: dict[str, Any]) -> dict[str, Any]:
+async def check_address(event: dict[str, Any]) -> dict[str, Any]:
     address = event["address"]
     if not address:
         raise TaskFailed("AddressMissing", "The application has no address.")

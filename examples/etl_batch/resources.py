@@ -1,5 +1,9 @@
 """Task resources for the ETL example: plain functions, deterministic.
 
+Those that run side by side (in a Parallel branch or a Map iteration) are async: sync
+ones run in worker threads, whose finishing order is up to the threads, and async ones
+keep the same order every run, so a seeded run under virtual time repeats event for event.
+
 Run: python -m asl run examples/etl_batch/machine.asl.json --input examples/etl_batch/input.json \
          --resources examples.etl_batch.resources:RESOURCES --virtual-time --seed 7
 """
@@ -28,14 +32,14 @@ def extract_batch(event: dict[str, Any]) -> dict[str, Any]:
     return {"batchId": f"{event['date']}-{event['source'].rsplit('/', 1)[-1]}", "records": SALES}
 
 
-def validate_record(item: dict[str, Any]) -> dict[str, Any]:
+async def validate_record(item: dict[str, Any]) -> dict[str, Any]:
     record = item["record"]
     if record["quantity"] <= 0:
         raise TaskFailed("InvalidRecord", f"Record {record['id']} has quantity {record['quantity']}.")
     return item
 
 
-def transform_record(event: dict[str, Any]) -> dict[str, Any]:
+async def transform_record(event: dict[str, Any]) -> dict[str, Any]:
     """The warehouse throttles the first write of every third record; Retry absorbs it."""
     record = event["record"]
     if event["attempt"] == 0 and int(record["id"].split("-")[1]) % 3 == 0:

@@ -1,5 +1,9 @@
 """Task resources for the security incident example: plain functions, deterministic.
 
+Those that run side by side (in a Parallel branch or a Map iteration) are async: sync
+ones run in worker threads, whose finishing order is up to the threads, and async ones
+keep the same order every run, so a seeded run under virtual time repeats event for event.
+
 Run: python -m asl run examples/security_incident/machine.asl.json \
          --input examples/security_incident/input.json \
          --resources examples.security_incident.resources:RESOURCES --virtual-time
@@ -23,17 +27,17 @@ def investigate(event: dict[str, Any]) -> dict[str, Any]:
     return {"confirmed": True, "notes": f"{event['alert']['type']} on {event['alert']['host']}"}
 
 
-def isolate_host(event: dict[str, Any]) -> dict[str, Any]:
+async def isolate_host(event: dict[str, Any]) -> dict[str, Any]:
     if not event["host"].startswith("i-"):
         raise TaskFailed("HostNotFound", f"No instance {event['host']}.")
     return {"isolated": True, "securityGroup": "sg-quarantine"}
 
 
-def revoke_credentials(event: dict[str, Any]) -> dict[str, Any]:
+async def revoke_credentials(event: dict[str, Any]) -> dict[str, Any]:
     return {"revokedKeys": [f"{event['principal']}-key-1", f"{event['principal']}-key-2"]}
 
 
-def snapshot_disk(event: dict[str, Any]) -> dict[str, Any]:
+async def snapshot_disk(event: dict[str, Any]) -> dict[str, Any]:
     return {"snapshotId": f"snap-{event['host'][2:10]}"}
 
 
