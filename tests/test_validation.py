@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import string
 from pathlib import Path
@@ -463,3 +464,17 @@ def test_a_parsed_machine_gives_back_its_definition_and_parses_again_to_itself(m
     assert compiled.to_dict() == machine
     assert asl.parse(compiled.to_dict()) == compiled
     assert asl.parse(json.dumps(machine)) == compiled
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+@pytest.mark.parametrize("definition", [{"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}}, {"x": 1}])
+def test_parse_leaves_the_garbage_collector_as_it_found_it(enabled: bool, definition: dict[str, Any]) -> None:
+    import gc
+
+    (gc.enable if enabled else gc.disable)()
+    try:
+        with contextlib.suppress(DefinitionError):
+            asl.parse(definition)
+        assert gc.isenabled() is enabled
+    finally:
+        gc.enable()

@@ -8,6 +8,7 @@ execution = await asl.execute(machine, input, ...)   # the async twin
 
 from __future__ import annotations
 
+import gc
 import importlib
 import os
 from collections.abc import Callable, Mapping
@@ -82,11 +83,19 @@ def parse(definition: Definition) -> StateMachine:
     """Validate and compile a definition into an immutable StateMachine; raises DefinitionError."""
     from . import compiler, validation
 
-    document = validation.load(definition)
-    problems = validation.validate(document)
-    if problems:
-        raise DefinitionError(problems)
-    return compiler.compile_machine(cast(dict[str, Any], document))
+    # Compiling makes thousands of objects that all live on; left on, the cyclic collector
+    # runs full collections over them for nothing (a third of the time of a large parse).
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        document = validation.load(definition)
+        problems = validation.validate(document)
+        if problems:
+            raise DefinitionError(problems)
+        return compiler.compile_machine(cast(dict[str, Any], document))
+    finally:
+        if collecting:
+            gc.enable()
 
 
 def run(
