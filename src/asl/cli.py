@@ -254,11 +254,7 @@ def _load_test_case(arguments: argparse.Namespace, machine: Any, err: IO[str]) -
 
     try:
         config = mocks.load(_path(arguments.mock_config))
-        state_machine = arguments.state_machine
-        named_like_the_file = _path(arguments.machine).name.split(".")[0]  # order.asl.json: order
-        if state_machine is None and len(config.state_machines) > 1 and named_like_the_file in config.state_machines:
-            state_machine = named_like_the_file  # as the pytest plugin chooses
-        case = config.test_case(state_machine, arguments.test_case)
+        case = config.test_case(arguments.state_machine, arguments.test_case, machine_file=arguments.machine)
         case.check(machine)
     except mocks.MockConfigError as error:
         for problem in error.problems:

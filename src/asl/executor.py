@@ -427,7 +427,7 @@ def _prepare(
     size = run.sizes.measure(value)
     if size > limits.payload_bytes:  # AWS refuses to start such an execution
         raise DataLimitExceeded(f"The execution input is {size} bytes, over the quota of {limits.payload_bytes} bytes.")
-    name = run.uuid() if name is None else _checked_name(name, "execution")
+    name = run.uuid() if name is None else _checked_name(name)
     machine_arn = f"arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:{state_machine_name}"
     arn = f"arn:aws:states:{REGION}:{ACCOUNT}:execution:{state_machine_name}:{name}"
     role = role_arn or f"arn:aws:iam::{ACCOUNT}:role/StepFunctionsRole"
@@ -455,10 +455,10 @@ def _prepare(
 _NAME: Final = re.compile(r'[^\s\x00-\x1f\x7f-\x9f<>{}\[\]?*"#%\\^|~`$&,;:/]{1,80}')
 
 
-def _checked_name(name: str, what: str) -> str:
+def _checked_name(name: str) -> str:
     if not isinstance(name, str) or not _NAME.fullmatch(name):
         raise InvalidName(
-            f"Invalid {what} name {name!r}: AWS allows 1 to 80 characters, without whitespace, control "
+            f"Invalid execution name {name!r}: AWS allows 1 to 80 characters, without whitespace, control "
             'characters or any of < > { } [ ] ? * " # % \\ ^ | ~ ` $ & , ; : /'
         )
     return name

@@ -153,11 +153,22 @@ class MockConfig:
     responses: Mapping[str, MockedResponse]
     source: str = ""
 
-    def test_case(self, state_machine: str | None = None, test_case: str | None = None) -> TestCase:
-        """The named test case; `state_machine` may be omitted when the file configures only one.
+    def test_case(
+        self,
+        state_machine: str | None = None,
+        test_case: str | None = None,
+        *,
+        machine_file: str | os.PathLike[str] | None = None,
+    ) -> TestCase:
+        """The named test case; `state_machine` may be omitted when the file configures only one,
+        or when one of them is named like `machine_file` (`order` for order.asl.json).
 
         Raises MockNotFound, naming the state machines or test cases that exist.
         """
+        if state_machine is None and machine_file is not None and len(self.state_machines) > 1:
+            named_like = os.path.basename(machine_file).split(".")[0]
+            if named_like in self.state_machines:
+                state_machine = named_like
         if state_machine is None:
             if len(self.state_machines) != 1:
                 raise MockNotFound(

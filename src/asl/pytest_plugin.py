@@ -127,9 +127,7 @@ class AslRunner:
             if test_case is None:
                 raise AslError("mocks= needs test_case=, the name of the test case to run")
             config = self._session.mock_config(mocks, self._base)
-            if state_machine is None and len(config.state_machines) > 1 and name in config.state_machines:
-                state_machine = name  # the file name picks the state machine
-            case = config.test_case(state_machine, test_case)
+            case = config.test_case(state_machine, test_case, machine_file=name)
             case.check(machine)
             override = _chain(case.override(), task_override)
         elif test_case is not None:

@@ -240,12 +240,11 @@ async def invoke(
         }
         separators = (",", ":") if lambda_style == "compact" else (", ", ": ")
         raise TaskFailed(name, json.dumps(body, separators=separators)) from None
-    return checked_result(result, name, limit)
+    return _as_json(result, name, limit)
 
 
-def checked_result(result: Any, name: str, limit: int) -> JSON:
-    """A task's result (a callable's return value, or a callback's output), checked to be JSON
-    within AWS's payload quota."""
+def _as_json(result: Any, name: str, limit: int) -> JSON:
+    """The result as JSON, checked against AWS's payload quota."""
     try:
         text = json.dumps(result, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
     except (TypeError, ValueError) as error:

@@ -180,7 +180,7 @@ async def run_map(run: Run, state: MapState, raw: JSON, env: Env, frame: Frame) 
                 value = state.item_selector(Scope(effective, item_env))
         else:
             value = item
-        records = held[index] = []
+        records: list[Callable[[], object]] = []  # what this iteration holds when stopped
         if state.distributed:  # a child execution: its own history, no outer variables
             child = Frame(Lane(), {}, History(run.clock.now), aborted=records)
         else:
@@ -193,9 +193,9 @@ async def run_map(run: Run, state: MapState, raw: JSON, env: Env, frame: Frame) 
             if not state.distributed:
                 details: dict[str, JSON] = {"name": state.name, "index": index}
                 record_aborted(child, partial(history.add, child.lane, "MapIterationAborted", details))
+            stopped[index] = records
             raise
         except ExecutionError as error:
-            del held[index]
             if not state.distributed:
                 inner.last = child.lane.last
                 history.add(child.lane, "MapIterationFailed", {"name": state.name, "index": index})
@@ -208,18 +208,17 @@ async def run_map(run: Run, state: MapState, raw: JSON, env: Env, frame: Frame) 
                     "The specified tolerated failure threshold was exceeded"
                 ) from None
         else:
-            del held[index]
             if not state.distributed:
                 inner.last = child.lane.last
                 history.add(child.lane, "MapIterationSucceeded", {"name": state.name, "index": index})
 
     limit = concurrency or (DISTRIBUTED_CONCURRENCY if state.distributed else INLINE_CONCURRENCY)
-    held: dict[int, list[Callable[[], object]]] = {}  # the *Aborted events of stopped iterations
+    stopped: dict[int, list[Callable[[], object]]] = {}  # the *Aborted events of stopped iterations
     try:
         try:
             await fan_out(run, len(items), limit, iteration)
         finally:
-            pass_on(frame, [held[index] for index in sorted(held)])
+            pass_on(frame, [stopped[index] for index in sorted(stopped)])
     except ExecutionError as error:
         if state.distributed:
             details: dict[str, JSON] = {"error": error.error}

@@ -122,8 +122,9 @@ async def run_task(run: Run, state: TaskState, raw: JSON, env: Env, history: His
         history.add(lane, "TaskSubmitted", {**tail, "output": result})
         if token is None:  # .sync: the job's result is the callable's result
             return result
-        output = await _wait_for_token(run, token, heartbeat)
-        return resources.checked_result(output, state.name, run.limits.payload_bytes)
+        output = await _wait_for_token(run, token, heartbeat)  # JSON: send_task_success checks it
+        run.check_size(output, state.name, catchable=True)  # as an oversized result is
+        return output
 
     try:
         result = await with_timeout(run, attempt, timeout)
