@@ -9,3 +9,9 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", "conformance: runs the shared AWS-recorded conformance cases (deselect with -m 'not conformance')"
     )
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    """Async tests run on asyncio unless a module says otherwise (trio is tested where it matters)."""
+    return "asyncio"

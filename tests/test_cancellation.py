@@ -19,12 +19,11 @@ import pytest
 
 import asl
 from asl.errors import AslError
+from helpers import CALLBACK, GUARD, machine, types
 
 pytestmark = pytest.mark.anyio
 
-GUARD = 10  # seconds of real time: a run that hangs fails instead of stalling the suite
 
-CALLBACK = "arn:aws:states:::sqs:sendMessage.waitForTaskToken"
 LAMBDA = "arn:aws:lambda:us-east-1:123456789012:function:hang"
 DISTRIBUTED = {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"}
 
@@ -77,10 +76,6 @@ class Hang:
             self.finished.append(event)
 
 
-def machine(states: dict[str, Any], **top: Any) -> asl.StateMachine:
-    return asl.parse({"StartAt": next(iter(states)), "States": states, **top})
-
-
 def processor(states: dict[str, Any], **config: Any) -> dict[str, Any]:
     graph: dict[str, Any] = {"StartAt": next(iter(states)), "States": states}
     if config:
@@ -90,10 +85,6 @@ def processor(states: dict[str, Any], **config: Any) -> dict[str, Any]:
 
 def hang_task(resource: str = "hang", **fields: Any) -> dict[str, Any]:
     return {"Type": "Task", "Resource": resource, "End": True, **fields}
-
-
-def types(execution: asl.Execution) -> list[str]:
-    return [event.type for event in execution.history]
 
 
 def snapshot(execution: asl.Execution) -> tuple[Any, ...]:

@@ -10,18 +10,13 @@ import anyio
 import pytest
 
 import asl
+from helpers import GUARD
 
 pytestmark = pytest.mark.anyio
 
-GUARD = 10  # seconds of real time: a run that hangs fails instead of stalling the suite
 
 PREFIX = "An error occurred while executing the state 'W' (entered at the event id #2). "
 T0 = datetime(2030, 1, 1, tzinfo=UTC).timestamp()
-
-
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
 
 
 def waiting(**fields: Any) -> asl.StateMachine:

@@ -12,10 +12,10 @@ import anyio
 import pytest
 
 import asl
+from helpers import CALLBACK
 
 pytestmark = pytest.mark.anyio
 
-CALLBACK = "arn:aws:states:::sqs:sendMessage.waitForTaskToken"
 COUNT = 1_000
 KINDS = ("async", "sync", "token", "abort", "timeout")
 
@@ -49,11 +49,6 @@ MACHINE = {
         "Done": {"Type": "Pass", "Parameters": {"n.$": "$mine", "result.$": "$.result"}, "End": True},
     },
 }
-
-
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
 
 
 async def async_work(event: dict[str, Any]) -> int:

@@ -9,21 +9,12 @@ import anyio
 import pytest
 
 import asl
+from helpers import GUARD, machine
 
 pytestmark = pytest.mark.anyio
 
-GUARD = 10  # seconds of real time: a run that hangs fails instead of stalling the suite
 
 PREFIX = "An error occurred while executing the state '{state}' (entered at the event id #{id}). "
-
-
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
-def machine(states: dict[str, Any], **top: Any) -> asl.StateMachine:
-    return asl.parse({"StartAt": next(iter(states)), "States": states, **top})
 
 
 def one(state: dict[str, Any]) -> asl.StateMachine:

@@ -10,37 +10,9 @@ import pytest
 
 import asl
 from asl.errors import ResourceError
+from helpers import CALLBACK, GUARD, LOOP, answer_callback, callback_machine, hang, machine, run
 
 pytestmark = pytest.mark.anyio
-
-GUARD = 10  # seconds of real time: a run that hangs fails instead of stalling the suite
-
-CALLBACK = "arn:aws:states:::sqs:sendMessage.waitForTaskToken"
-
-
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
-def machine(states: dict[str, Any], **top: Any) -> asl.StateMachine:
-    return asl.parse({"StartAt": next(iter(states)), "States": states, **top})
-
-
-async def run(mach: asl.StateMachine, value: Any = None, **options: Any) -> asl.Execution:
-    options.setdefault("clock", asl.VirtualClock(0))
-    with anyio.fail_after(GUARD):
-        return await asl.execute(mach, value, **options)
-
-
-async def hang(_event: Any) -> Any:
-    await anyio.sleep_forever()
-
-
-def callback_machine() -> asl.StateMachine:
-    return machine(
-        {"T": {"Type": "Task", "Resource": CALLBACK, "Parameters": {"token.$": "$$.Task.Token"}, "End": True}}
-    )
 
 
 # -- Choice ---------------------------------------------------------------------------------------
@@ -422,43 +394,31 @@ async def test_send_task_success_completes_a_callback_task() -> None:
 
 
 async def test_send_task_failure_fails_a_callback_task() -> None:
-    with anyio.fail_after(GUARD):
-        async with asl.start(
-            callback_machine(), {}, resources={CALLBACK: lambda event: None}, clock=asl.VirtualClock(0)
-        ) as execution:
-            async for event in execution.events():
-                if event.type == "TaskSubmitted":
-                    execution.send_task_failure(execution.task_tokens[0], "Rejected", "by a human")
+    execution = await answer_callback(
+        lambda execution, token: execution.send_task_failure(token, "Rejected", "by a human")
+    )
     assert (execution.status, execution.error, execution.cause) == (asl.Status.FAILED, "Rejected", "by a human")
     assert "TaskFailed" in [event.type for event in execution.history]
 
 
 async def test_send_task_success_from_a_worker_thread() -> None:
-    with anyio.fail_after(GUARD):
-        async with asl.start(
-            callback_machine(), {}, resources={CALLBACK: lambda event: None}, clock=asl.VirtualClock(0)
-        ) as execution:
-            async for event in execution.events():
-                if event.type == "TaskSubmitted":
-                    token = execution.task_tokens[0]
-                    await anyio.to_thread.run_sync(execution.send_task_success, token, "from a thread")
+    execution = await answer_callback(
+        lambda execution, token: anyio.to_thread.run_sync(execution.send_task_success, token, "from a thread")
+    )
     assert execution.output == "from a thread"
 
 
 async def test_virtual_time_waits_for_a_follower_acting_on_an_event() -> None:
     """The follower answers from a worker thread; the 5 s execution timeout must not fire first."""
     clock = asl.VirtualClock(0)
-    mach = machine(
-        {"T": {"Type": "Task", "Resource": CALLBACK, "Parameters": {"token.$": "$$.Task.Token"}, "End": True}},
-        TimeoutSeconds=5,
-    )
-    with anyio.fail_after(GUARD):
-        async with asl.start(mach, {}, resources={CALLBACK: lambda event: None}, clock=clock) as execution:
-            async for event in execution.events():
-                if event.type == "TaskSubmitted":
-                    for _ in range(20):
-                        await anyio.sleep(0)  # the run loop gets every chance to move time on
-                    await anyio.to_thread.run_sync(execution.send_task_success, execution.task_tokens[0], "answered")
+    task = {"Type": "Task", "Resource": CALLBACK, "Parameters": {"token.$": "$$.Task.Token"}, "End": True}
+
+    async def later(execution: asl.Execution, token: str) -> None:
+        for _ in range(20):
+            await anyio.sleep(0)  # the run loop gets every chance to move time on
+        await anyio.to_thread.run_sync(execution.send_task_success, token, "answered")
+
+    execution = await answer_callback(later, machine({"T": task}, TimeoutSeconds=5), clock=clock)
     assert (execution.status, execution.output, clock.now()) == (asl.Status.SUCCEEDED, "answered", 0)
 
 
@@ -473,29 +433,25 @@ async def test_a_follower_that_stops_early_lets_virtual_time_move() -> None:
 
 
 async def test_unknown_task_token_raises() -> None:
-    with anyio.fail_after(GUARD):
-        async with asl.start(
-            callback_machine(), {}, resources={CALLBACK: lambda event: None}, clock=asl.VirtualClock(0)
-        ) as execution:
-            async for event in execution.events():
-                if event.type == "TaskSubmitted":
-                    with pytest.raises(asl.AslError):
-                        execution.send_task_success("not-a-token", {})
-                    execution.send_task_success(execution.task_tokens[0], "ok")
+    def answer(execution: asl.Execution, token: str) -> None:
+        with pytest.raises(asl.AslError):
+            execution.send_task_success("not-a-token", {})
+        execution.send_task_success(token, "ok")
+
+    execution = await answer_callback(answer)
     assert execution.output == "ok"
 
 
 async def test_task_token_is_invalid_once_the_task_has_finished() -> None:
-    with anyio.fail_after(GUARD):
-        async with asl.start(
-            callback_machine(), {}, resources={CALLBACK: lambda event: None}, clock=asl.VirtualClock(0)
-        ) as execution:
-            async for event in execution.events():
-                if event.type == "TaskSubmitted":
-                    token = execution.task_tokens[0]
-                    execution.send_task_success(token, "ok")
+    tokens: list[str] = []
+
+    def answer(execution: asl.Execution, token: str) -> None:
+        tokens.append(token)
+        execution.send_task_success(token, "ok")
+
+    execution = await answer_callback(answer)
     with pytest.raises(asl.AslError):
-        execution.send_task_success(token, "again")
+        execution.send_task_success(tokens[0], "again")
 
 
 # -- events -------------------------------------------------------------------------------------
@@ -578,30 +534,15 @@ async def test_default_payload_limit_is_256_kib() -> None:
     assert over.error == "States.DataLimitExceeded"
 
 
-def endless_loop() -> asl.StateMachine:
-    """Loops until the input has a `stop` field, which it never gets."""
-    return machine(
-        {
-            "Loop": {"Type": "Pass", "Next": "Check"},
-            "Check": {
-                "Type": "Choice",
-                "Choices": [{"Variable": "$.stop", "IsPresent": True, "Next": "Done"}],
-                "Default": "Loop",
-            },
-            "Done": {"Type": "Succeed"},
-        }
-    )
-
-
 async def test_transition_cap_fails_an_endless_loop_clearly() -> None:
-    execution = await run(endless_loop(), {}, limits=asl.Limits(transitions=50))
+    execution = await run(machine(LOOP), {}, limits=asl.Limits(transitions=50))
     assert execution.status is asl.Status.FAILED
     assert execution.error == "States.Runtime"
     assert execution.cause is not None and "50 state transitions" in execution.cause
 
 
 async def test_history_event_quota_fails_the_execution() -> None:
-    execution = await run(endless_loop(), {}, limits=asl.Limits(history_events=100))
+    execution = await run(machine(LOOP), {}, limits=asl.Limits(history_events=100))
     assert execution.status is asl.Status.FAILED
     assert len(execution.history) == 100
     assert execution.history[-1].type == "ExecutionFailed"

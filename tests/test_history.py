@@ -9,39 +9,16 @@ import anyio
 import pytest
 
 import asl
+from helpers import GUARD, hang, machine, run, types
 
 pytestmark = pytest.mark.anyio
 
-GUARD = 10  # seconds of real time: a run that hangs fails instead of stalling the suite
 
 FUNCTION_ARN = "arn:aws:lambda:us-east-1:123456789012:function:work"
 
 
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
-def machine(states: dict[str, Any], **top: Any) -> asl.StateMachine:
-    return asl.parse({"StartAt": next(iter(states)), "States": states, **top})
-
-
-async def run(mach: asl.StateMachine, value: Any = None, **options: Any) -> asl.Execution:
-    options.setdefault("clock", asl.VirtualClock(0))
-    with anyio.fail_after(GUARD):
-        return await asl.execute(mach, value, **options)
-
-
-def types(execution: asl.Execution) -> list[str]:
-    return [event.type for event in execution.history]
-
-
 def first(execution: asl.Execution, kind: str) -> dict[str, Any]:
     return next(event.to_dict() for event in execution.history if event.type == kind)
-
-
-async def hang(_event: Any) -> Any:
-    await anyio.sleep_forever()
 
 
 # -- the envelope ---------------------------------------------------------------------------------

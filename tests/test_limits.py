@@ -14,29 +14,12 @@ import pytest
 
 import asl
 from asl.errors import AslError, DataLimitExceeded, RuntimeFailure
+from helpers import CALLBACK, LOOP, answer_callback, machine, run, types
 
 pytestmark = pytest.mark.anyio
 
 KIB_256 = 262_144
 BIG = "x" * 300_000  # over 256 KiB on its own
-
-
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
-def machine(states: dict[str, Any], **top: Any) -> asl.StateMachine:
-    return asl.parse({"StartAt": next(iter(states)), "States": states, **top})
-
-
-async def run(mach: asl.StateMachine, value: Any = None, **options: Any) -> asl.Execution:
-    options.setdefault("clock", asl.VirtualClock(0))
-    return await asl.execute(mach, value, **options)
-
-
-def types(execution: asl.Execution) -> list[str]:
-    return [event.type for event in execution.history]
 
 
 def pass_of(result: Any) -> asl.StateMachine:
@@ -48,17 +31,6 @@ def nested(depth: int) -> Any:
     for _ in range(depth):
         value = [value]
     return value
-
-
-LOOP = {
-    "Loop": {"Type": "Pass", "Next": "Check"},
-    "Check": {
-        "Type": "Choice",
-        "Choices": [{"Variable": "$.stop", "IsPresent": True, "Next": "Done"}],
-        "Default": "Loop",
-    },
-    "Done": {"Type": "Succeed"},
-}
 
 
 # -- 256 KiB payloads -----------------------------------------------------------------------------
@@ -214,10 +186,8 @@ async def test_parallel_input_over_256_kib_after_parameters_fails_before_any_bra
     assert "PassStateEntered" not in [event.type for event in execution.history]
 
 
-CALLBACK = "arn:aws:states:::sqs:sendMessage.waitForTaskToken"
-
-
-def callback_machine() -> asl.StateMachine:
+def caught_callback() -> asl.StateMachine:
+    """A callback Task whose oversized result a catcher takes."""
     task = {"Type": "Task", "Resource": CALLBACK, "Parameters": {"token.$": "$$.Task.Token"}}
     return machine(
         {
@@ -230,17 +200,13 @@ def callback_machine() -> asl.StateMachine:
 async def answer(
     output: Any, before: Callable[[asl.Execution, str], None] = lambda execution, token: None
 ) -> asl.Execution:
-    """Run callback_machine, answering its token with `output` (after `before(execution, token)`)."""
-    with anyio.fail_after(10):
-        async with asl.start(
-            callback_machine(), {}, resources={CALLBACK: lambda event: None}, clock=asl.VirtualClock(0)
-        ) as execution:
-            async for event in execution.events():
-                if event.type == "TaskSubmitted":
-                    token = execution.task_tokens[0]
-                    before(execution, token)
-                    execution.send_task_success(token, output)
-    return execution
+    """Run caught_callback, answering its token with `output` (after `before(execution, token)`)."""
+
+    def act(execution: asl.Execution, token: str) -> None:
+        before(execution, token)
+        execution.send_task_success(token, output)
+
+    return await answer_callback(act, caught_callback())
 
 
 async def test_callback_output_over_256_kib_is_a_task_failure_like_a_result() -> None:

@@ -9,21 +9,12 @@ import anyio
 import pytest
 
 import asl
+from helpers import hang, machine, run
 
 pytestmark = pytest.mark.anyio
 
-GUARD = 10  # seconds of real time: a run that hangs fails instead of stalling the suite
 
 DISTRIBUTED = {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"}
-
-
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
-def machine(states: dict[str, Any], **top: Any) -> asl.StateMachine:
-    return asl.parse({"StartAt": next(iter(states)), "States": states, **top})
 
 
 def graph(states: dict[str, Any]) -> dict[str, Any]:
@@ -64,16 +55,6 @@ class Gauge:
             await anyio.lowlevel.checkpoint()
         self.running -= 1
         return event
-
-
-async def hang(_event: Any) -> Any:
-    await anyio.sleep_forever()
-
-
-async def run(mach: asl.StateMachine, value: Any = None, **options: Any) -> asl.Execution:
-    options.setdefault("clock", asl.VirtualClock(0))
-    with anyio.fail_after(GUARD):
-        return await asl.execute(mach, value, **options)
 
 
 # -- Parallel -----------------------------------------------------------------------------------

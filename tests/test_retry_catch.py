@@ -10,19 +10,9 @@ import anyio
 import pytest
 
 import asl
+from helpers import GUARD, hang, machine
 
 pytestmark = pytest.mark.anyio
-
-GUARD = 10  # seconds of real time: a run that hangs fails instead of stalling the suite
-
-
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
-def machine(states: dict[str, Any], **top: Any) -> asl.StateMachine:
-    return asl.parse({"StartAt": next(iter(states)), "States": states, **top})
 
 
 def with_handlers(retry: list[Any] | None = None, catch: list[Any] | None = None, **fields: Any) -> asl.StateMachine:
@@ -63,10 +53,6 @@ async def run(
         return await asl.execute(
             mach, {} if value is None else value, resources={"work": resource}, clock=clock, **options
         )
-
-
-async def hang(_event: Any) -> Any:
-    await anyio.sleep_forever()
 
 
 # -- Retry ----------------------------------------------------------------------------------------

@@ -27,10 +27,10 @@ import asl
 from asl import cli
 from asl.errors import ResourceError
 from asl.teststate import test_state as run_test_state
+from helpers import GUARD, machine
 
 pytestmark = pytest.mark.anyio
 
-GUARD = 10  # seconds of real time: a run that hangs fails instead of stalling the suite
 
 ACCOUNT_ARN = "arn:aws:lambda:us-east-1:123456789012:function"
 
@@ -57,11 +57,6 @@ DANGEROUS = (
     "webbrowser.open",
     "urllib.Request",
 )
-
-
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
 
 
 # -- helpers --------------------------------------------------------------------------------------
@@ -102,10 +97,6 @@ def nothing_runs() -> Iterator[None]:
     finally:
         seen, _Watch.events = _Watch.events, None
     assert seen == [], f"code ran on the definition's behalf: {seen}"
-
-
-def machine(states: dict[str, Any], **top: Any) -> asl.StateMachine:
-    return asl.parse({"StartAt": next(iter(states)), "States": states, **top})
 
 
 def task(resource: str, **fields: Any) -> asl.StateMachine:

@@ -10,38 +10,17 @@ import anyio
 import pytest
 
 import asl
+from helpers import CALLBACK, GUARD, hang, machine, run
 
 pytestmark = pytest.mark.anyio
 
-GUARD = 10  # seconds of real time: a run that hangs fails instead of stalling the suite
 
 FUNCTION_ARN = "arn:aws:lambda:us-east-1:123456789012:function:work"
 INVOKE = "arn:aws:states:::lambda:invoke"
-CALLBACK = "arn:aws:states:::sqs:sendMessage.waitForTaskToken"
-
-
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
-def machine(states: dict[str, Any], **top: Any) -> asl.StateMachine:
-    return asl.parse({"StartAt": next(iter(states)), "States": states, **top})
 
 
 def task(resource: str = "work", **fields: Any) -> asl.StateMachine:
     return machine({"T": {"Type": "Task", "Resource": resource, **fields, "End": True}})
-
-
-async def run(mach: asl.StateMachine, value: Any = None, **options: Any) -> asl.Execution:
-    options.setdefault("clock", asl.VirtualClock(0))
-    with anyio.fail_after(GUARD):
-        return await asl.execute(mach, value, **options)
-
-
-async def hang(_event: Any) -> Any:
-    """An async resource that never answers (it waits on the outside world, not on the clock)."""
-    await anyio.sleep_forever()
 
 
 # -- invoking callables -----------------------------------------------------------------------------

@@ -221,6 +221,7 @@ def test_unknown_state_and_level_are_refused() -> None:
 
 
 @pytest.mark.anyio
-async def test_the_async_twin() -> None:
+@pytest.mark.parametrize("anyio_backend", ["asyncio", "trio"])
+async def test_the_async_twin(anyio_backend: str) -> None:
     result = await test_state_async(MACHINE, "Done", input={"a": 1})
     assert (result.status, result.output) == (TestStatus.SUCCEEDED, {"a": 1})
