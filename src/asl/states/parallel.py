@@ -23,6 +23,10 @@ async def fan_out(run: Run, count: int, workers: int, child: Callable[[int], Awa
     The first error cancels the other children and is raised once they have stopped.
     Workers are lightweight tasks, never threads; their number, not `count`, bounds memory.
     """
+    if min(workers, count) == 1:  # no sibling to take turns with: no task, no task group
+        for index in range(count):
+            await child(index)
+        return
     failure: list[ExecutionError] = []
     indices = iter(range(count))
 
