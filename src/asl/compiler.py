@@ -27,6 +27,7 @@ from .model import (
     TaskState,
     WaitState,
 )
+from .states import plans
 
 __all__ = ["compile_machine"]
 
@@ -177,7 +178,9 @@ class _Compiler:
         return build(raw, pointer, jsonata, common)  # type: ignore[no-any-return]
 
     def state_pass(self, raw: Raw, pointer: str, jsonata: bool, common: dict[str, Any]) -> State:
-        return PassState(**common, result=raw.get("Result"), has_result="Result" in raw)
+        result, has_result = raw.get("Result"), "Result" in raw
+        work = plans.pass_work(common, result, has_result)
+        return PassState(**common, result=result, has_result=has_result, work=work)
 
     def state_succeed(self, raw: Raw, pointer: str, jsonata: bool, common: dict[str, Any]) -> State:
         return SucceedState(**common)
@@ -226,7 +229,8 @@ class _Compiler:
             assign = self.assign(rule, where, jsonata)
             output = self.jsonata(rule["Output"], "Output", f"{where}/Output") if "Output" in rule else None
             branches.append(ChoiceBranch(condition, rule.get("Next", ""), assign, output))
-        return ChoiceState(**common, choices=tuple(branches), default=raw.get("Default"))
+        choices, default = tuple(branches), raw.get("Default")
+        return ChoiceState(**common, choices=choices, default=default, work=plans.choice_work(common, choices, default))
 
     def condition(self, rule: Raw, pointer: str, jsonata: bool) -> Predicate:
         if jsonata or "Condition" in rule:

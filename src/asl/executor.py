@@ -199,16 +199,36 @@ async def run_graph(run: Run, graph: StateMachine, value: JSON, frame: Frame) ->
 
 
 def step(run: Run, state: State, raw: JSON, frame: Frame) -> tuple[JSON, str | None]:
-    """Enter, run and exit a Pass, Choice, Succeed or Fail state: (output, next state or None)."""
-    entered_id, entered = _enter(run, state, raw, frame)
-    env = Env(lambda: run.context(state, entered), frame.variables, run.random)
+    """Enter, run and exit a Pass, Choice, Succeed or Fail state: (output, next state or None).
+
+    The hottest function of the library: `_enter` and `_exit` written out, in one frame.
+    """
+    run.transitions += 1
+    if run.transitions > run.transition_limit:
+        run.count_transition()  # raises
+    history, lane = frame.history, frame.lane
+    entered_id = history.add(lane, state.entered_event, {"name": state.name, "input": raw})
+    env = Env(partial(_context, run, state, history, entered_id), frame.variables, run.random)
     try:
-        output, next_name, assigned = run_basic(state, raw, env, run.decisions)
+        work = state.work
+        if work is not None:
+            output, next_name, assigned = work(raw, env, run.decisions)
+        else:
+            output, next_name, assigned = run_basic(state, raw, env, run.decisions)
     except ExecutionError as error:
         _evaluation_failed(error, state, frame)
         raise _locate(error, state, entered_id) from None
-    _exit(run, state, raw, output, assigned, frame)
+    if assigned:
+        _exit(run, state, raw, output, assigned, frame)
+        return output, next_name
+    if output is not raw:  # an unchanged input was measured when it was made
+        run.check_size(output, state.name)
+    history.add(lane, state.exited_event, {"name": state.name, "output": output})
     return output, next_name
+
+
+def _context(run: Run, state: State, history: History, entered_id: int) -> dict[str, JSON]:
+    return run.context(state, history.events[entered_id - 1].timestamp)
 
 
 async def run_state(run: Run, state: State, raw: JSON, frame: Frame) -> tuple[JSON, str | None]:

@@ -7,6 +7,7 @@ with a sibling `...Details: {"truncated": false}`.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from typing import Final, NamedTuple
 
@@ -132,7 +133,7 @@ class History:
         self.events: list[HistoryEvent] = []
         self.now = now
         self.listener = listener
-        self.limit = limit
+        self.limit = sys.maxsize if limit is None else limit
 
     @property
     def last_id(self) -> int:
@@ -145,12 +146,13 @@ class History:
         return self.add(Lane(), kind, details, previous=previous)
 
     def add(self, lane: Lane, kind: str, details: dict[str, JSON] | None = None, *, previous: int | None = None) -> int:
-        event_id = len(self.events) + 1
-        if self.limit is not None and event_id >= self.limit and not kind.startswith("Execution"):
+        events = self.events
+        event_id = len(events) + 1
+        if event_id >= self.limit and not kind.startswith("Execution"):
             raise RuntimeFailure(f"The execution history reached its limit of {self.limit} events.")
         prev = lane.last if previous is None else previous
         event = _new_event(HistoryEvent, (event_id, prev, self.now(), kind, details))
-        self.events.append(event)
+        events.append(event)
         lane.last = event_id
         if self.listener is not None:
             self.listener(event)

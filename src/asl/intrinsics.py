@@ -106,13 +106,22 @@ class Call:
     # States.Format with a literal template: split at compile time, where escapes are still known.
     template: _Template | None = field(default=None, compare=False)
 
+    # Bound once: the implementation, and a reader per argument (a path's own getter).
+    _function: Callable[[Sequence[object], Env], JSON] = field(init=False, repr=False, compare=False)
+    _readers: tuple[Callable[[JSON, Env], object], ...] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_function", INTRINSICS[self.name].function)
+        readers = tuple(arg.path.get if isinstance(arg, PathArgument) else arg.evaluate for arg in self.args)
+        object.__setattr__(self, "_readers", readers)
+
     def evaluate(self, value: JSON, env: Env) -> JSON:
         """The result for input `value` (the template's `$`); raises RuntimeFailure (States.Runtime)."""
-        values: list[object] = [arg.evaluate(value, env) for arg in self.args]
+        values: list[object] = [read(value, env) for read in self._readers]
         if self.template is not None:
             values[0] = self.template
         try:
-            return INTRINSICS[self.name].function(values, env)
+            return self._function(values, env)
         except RecursionError:  # StringToJson, JsonToString, Format... on a value too deep to walk
             raise RuntimeFailure.too_deep() from None
 
@@ -502,6 +511,9 @@ def math_random(args: Sequence[object], env: Env) -> JSON:
 
 
 def math_add(args: Sequence[object], env: Env) -> JSON:
+    first, second = args
+    if type(first) is int and type(second) is int and INT32_MIN <= first <= INT32_MAX >= second >= INT32_MIN:
+        return first + second  # the common case: two 32-bit integers
     name = "States.MathAdd"
     if not all(_is_number(arg) for arg in args):
         _invalid(name)

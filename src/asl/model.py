@@ -101,6 +101,8 @@ class State:
     catch: tuple[Catcher, ...] = ()
     # The state's definition, for error messages that quote it (never evaluated at run time).
     raw: Mapping[str, Any] = field(default_factory=dict, repr=False)
+    # A plain Pass or Choice: its work as one function (`states.plans`); None: the general way.
+    work: Callable[..., Any] | None = field(default=None, repr=False, compare=False)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True, eq=False)

@@ -142,6 +142,7 @@ class Run:
         self.tokens: dict[str, TaskToken] = {}
         self.decisions: list[Decision] = []
         self.transitions = 0
+        self.transition_limit = float("inf") if limits.transitions is None else limits.transitions
         self.sizes = Sizes()
         self.machine_name = "StateMachine"
         self.role_arn = ""
@@ -216,8 +217,9 @@ class Sizes:
         items: Iterable[JSON]
         if type(value) is dict:
             total = 2 * len(value) + 1 if value else 2  # braces, a colon per key, commas between
+            sizes = _TEXT_SIZES
             for key in value:
-                total += _TEXT_SIZES.get(key) or _text_size(key)
+                total += sizes.get(key) or _text_size(key)
             items = value.values()
         else:
             total = len(value) + 1 if value else 2  # brackets and commas between
@@ -227,6 +229,8 @@ class Sizes:
             if kind is str:
                 text = cast(str, item)
                 total += _TEXT_SIZES.get(text) or _text_size(text)
+            elif kind is int:
+                total += len(repr(item))
             elif kind is dict or kind is list:
                 total += self.size(item)
             else:
