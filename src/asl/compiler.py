@@ -51,6 +51,8 @@ class _Compiler:
     def __init__(self, problems: list[Problem], top_jsonata: bool) -> None:
         self.problems = problems
         self.top_jsonata = top_jsonata
+        # Each JSONPath template's Expr -> its evaluator of (value, env), for states.plans.
+        self.direct: dict[Expr, Callable[[JSON, Any], JSON]] = {}
 
     def guard(self, pointer: str, build: Callable[[], Any]) -> Any:
         """Run one compile step; a failure becomes a Problem at `pointer` instead of stopping."""
@@ -90,7 +92,9 @@ class _Compiler:
         if template.constant:
             return _constant(template.raw)
         evaluate = template.evaluate
-        return lambda scope: evaluate(scope.value, scope.env)
+        expr: Expr = lambda scope: evaluate(scope.value, scope.env)  # noqa: E731 - kept in `direct`
+        self.direct[expr] = evaluate
+        return expr
 
     def jsonata(self, value: JSON, field: str, pointer: str) -> Expr:
         from . import jsonata
@@ -179,7 +183,7 @@ class _Compiler:
 
     def state_pass(self, raw: Raw, pointer: str, jsonata: bool, common: dict[str, Any]) -> State:
         result, has_result = raw.get("Result"), "Result" in raw
-        work = plans.pass_work(common, result, has_result)
+        work = plans.pass_work(common, result, has_result, self.direct.get(common.get("parameters")))  # type: ignore[arg-type]
         return PassState(**common, result=result, has_result=has_result, work=work)
 
     def state_succeed(self, raw: Raw, pointer: str, jsonata: bool, common: dict[str, Any]) -> State:

@@ -43,6 +43,8 @@ from .states.task import run_task
 
 __all__ = ["Execution", "Limits", "Status", "execute", "run_blocking", "start"]
 
+_new_event: Final = tuple.__new__  # as History.add makes events: NamedTuple's own __new__ is slower
+
 
 class Status(StrEnum):
     """Where an execution stands."""
@@ -191,40 +193,69 @@ async def run_graph(run: Run, graph: StateMachine, value: JSON, frame: Frame) ->
     name: str | None = graph.start_at
     while name is not None:
         state = states[name]
-        if state.instant and not frame.concurrent:  # no coroutine for a state that never waits
-            value, name = step(run, state, value, frame)
+        if state.instant and not frame.concurrent:  # no coroutine for states that never wait
+            value, name = steps(run, states, state, value, frame)
         else:
             value, name = await run_state(run, state, value, frame)
     return value
 
 
-def step(run: Run, state: State, raw: JSON, frame: Frame) -> tuple[JSON, str | None]:
-    """Enter, run and exit a Pass, Choice, Succeed or Fail state: (output, next state or None).
+def steps(run: Run, states: Mapping[str, State], state: State, raw: JSON, frame: Frame) -> tuple[JSON, str | None]:
+    """Run Pass, Choice, Succeed and Fail states from `state` on, until one that waits (or the end):
+    (the value, the name of the next state or None).
 
-    The hottest function of the library: `_enter` and `_exit` written out, in one frame.
+    The hottest function of the library: `_enter` and `_exit` written out, with what they
+    look up taken once. While nothing follows the history and it is far from its limit, events
+    are appended here; otherwise `History.add` records them (it checks the limit and notifies).
     """
-    run.transitions += 1
-    if run.transitions > run.transition_limit:
-        run.count_transition()  # raises
-    history, lane = frame.history, frame.lane
-    entered_id = history.add(lane, state.entered_event, {"name": state.name, "input": raw})
-    env = Env(partial(_context, run, state, history, entered_id), frame.variables, run.random)
-    try:
-        work = state.work
-        if work is not None:
-            output, next_name, assigned = work(raw, env, run.decisions)
+    history, lane, decisions, variables, rng = frame.history, frame.lane, run.decisions, frame.variables, run.random
+    events, now, direct = history.events, history.now, history.listener is None
+    while True:
+        run.transitions += 1
+        if run.transitions > run.transition_limit:
+            run.count_transition()  # raises
+        entered_id = len(events) + 1
+        if direct and entered_id < history.limit:
+            events.append(
+                _new_event(
+                    HistoryEvent,
+                    (entered_id, lane.last, now(), state.entered_event, {"name": state.name, "input": raw}),
+                )
+            )
+            lane.last = entered_id
         else:
-            output, next_name, assigned = run_basic(state, raw, env, run.decisions)
-    except ExecutionError as error:
-        _evaluation_failed(error, state, frame)
-        raise _locate(error, state, entered_id) from None
-    if assigned:
-        _exit(run, state, raw, output, assigned, frame)
-        return output, next_name
-    if output is not raw:  # an unchanged input was measured when it was made
-        run.check_size(output, state.name)
-    history.add(lane, state.exited_event, {"name": state.name, "output": output})
-    return output, next_name
+            entered_id = history.add(lane, state.entered_event, {"name": state.name, "input": raw})
+        env = Env(partial(_context, run, state, history, entered_id), variables, rng)
+        try:
+            work = state.work
+            if work is not None:
+                output, next_name, assigned = work(raw, env, decisions)
+            else:
+                output, next_name, assigned = run_basic(state, raw, env, decisions)
+        except ExecutionError as error:
+            _evaluation_failed(error, state, frame)
+            raise _locate(error, state, entered_id) from None
+        if assigned:
+            _exit(run, state, raw, output, assigned, frame)
+        else:
+            if output is not raw:  # an unchanged input was measured when it was made
+                run.check_size(output, state.name)
+            exited_id = len(events) + 1
+            if direct and exited_id < history.limit:
+                events.append(
+                    _new_event(
+                        HistoryEvent,
+                        (exited_id, lane.last, now(), state.exited_event, {"name": state.name, "output": output}),
+                    )
+                )
+                lane.last = exited_id
+            else:
+                history.add(lane, state.exited_event, {"name": state.name, "output": output})
+        if next_name is None:
+            return output, None
+        raw, state = output, states[next_name]
+        if not state.instant:
+            return output, next_name
 
 
 def _context(run: Run, state: State, history: History, entered_id: int) -> dict[str, JSON]:

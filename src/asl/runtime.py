@@ -166,7 +166,8 @@ class Run:
 
     def check_size(self, value: JSON, name: str, *, catchable: bool = False) -> None:
         """Fail with States.DataLimitExceeded when a payload is over the quota."""
-        if isinstance(value, (str, list, dict)) and self.sizes.measure(value) > self.limits.payload_bytes:
+        kind = type(value)
+        if (kind is dict or kind is list or kind is str) and self.sizes.measure(value) > self.limits.payload_bytes:
             error = DataLimitExceeded(
                 f"The state/task '{name}' returned a result with a size exceeding the maximum number "
                 "of bytes service limit."
@@ -192,6 +193,10 @@ class Sizes:
 
     def measure(self, value: JSON) -> int:
         """`size`, with nesting too deep to walk reported as an ASL error instead of a crash."""
+        if type(value) is dict or type(value) is list:  # `size` written out: the common case
+            known = self._cache.get(id(value))
+            if known is not None and known[0] is value:
+                return known[1]
         try:
             return self.size(value)
         except RecursionError:

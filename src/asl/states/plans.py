@@ -31,8 +31,13 @@ def _plain(common: dict[str, Any]) -> bool:
     return not any(common.get(key) for key in _STAGES)
 
 
-def pass_work(common: dict[str, Any], result: JSON, has_result: bool) -> Work | None:
-    """Parameters or Result, then ResultPath: the whole of a plain JSONPath Pass."""
+def pass_work(
+    common: dict[str, Any], result: JSON, has_result: bool, build: Callable[[JSON, Env], JSON] | None = None
+) -> Work | None:
+    """Parameters or Result, then ResultPath: the whole of a plain JSONPath Pass.
+
+    `build` is the Parameters template's evaluator of (value, env), when the compiler has it.
+    """
     if not _plain(common):
         return None
     parameters, next_name = common.get("parameters"), common.get("next")
@@ -41,6 +46,8 @@ def pass_work(common: dict[str, Any], result: JSON, has_result: bool) -> Work | 
     def work(raw: JSON, env: Env, decisions: list[Decision]) -> Outcome:
         if has_result:
             made = result
+        elif build is not None:
+            made = build(raw, env)
         elif parameters is not None:
             made = parameters(Scope(raw, env))
         else:
