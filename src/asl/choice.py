@@ -111,9 +111,18 @@ class Comparison(Rule):
     operand_key: object = field(default=None, repr=False, compare=False)
 
     def evaluate(self, value: JSON, env: Env) -> bool:
-        left = self.key(_select(self.variable, value, env))
-        path = self.operand_path
-        right = self.operand_key if path is None else self.key(_select(path, value, env))
+        variable, other = self.variable, self.operand_path
+        try:  # `_select` written out: every Choice transition comes here
+            left = self.key(variable.get(value, env))
+        except RuntimeFailure:
+            raise RuntimeFailure(MISSING_PATH.format(path=variable.text)) from None
+        if other is None:
+            right = self.operand_key
+        else:
+            try:
+                right = self.key(other.get(value, env))
+            except RuntimeFailure:
+                raise RuntimeFailure(MISSING_PATH.format(path=other.text)) from None
         if left is None or right is None:
             return False
         return self.relation(left, right)
@@ -135,6 +144,8 @@ def _string(value: JSON) -> str | None:
 
 def _number(value: JSON) -> int | float | None:
     # bool is a subclass of int in Python; in JSON (and on AWS) true is no number.
+    if type(value) is int or type(value) is float:
+        return value
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return value
     return None

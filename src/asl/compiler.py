@@ -51,7 +51,8 @@ class _Compiler:
     def __init__(self, problems: list[Problem], top_jsonata: bool) -> None:
         self.problems = problems
         self.top_jsonata = top_jsonata
-        # Each JSONPath template's Expr -> its evaluator of (value, env), for states.plans.
+        # Each JSONPath template's Expr (and rule's Predicate) -> its evaluator of (value, env),
+        # for states.plans.
         self.direct: dict[Expr, Callable[[JSON, Any], JSON]] = {}
 
     def guard(self, pointer: str, build: Callable[[], Any]) -> Any:
@@ -234,7 +235,12 @@ class _Compiler:
             output = self.jsonata(rule["Output"], "Output", f"{where}/Output") if "Output" in rule else None
             branches.append(ChoiceBranch(condition, rule.get("Next", ""), assign, output))
         choices, default = tuple(branches), raw.get("Default")
-        return ChoiceState(**common, choices=choices, default=default, work=plans.choice_work(common, choices, default))
+        return ChoiceState(
+            **common,
+            choices=choices,
+            default=default,
+            work=plans.choice_work(common, choices, default, [self.direct.get(c.condition) for c in choices]),
+        )
 
     def condition(self, rule: Raw, pointer: str, jsonata: bool) -> Predicate:
         if jsonata or "Condition" in rule:
@@ -257,7 +263,9 @@ class _Compiler:
         if compiled is None:
             return lambda _scope: False
         evaluate = compiled.evaluate
-        return lambda scope: evaluate(scope.value, scope.env)
+        predicate: Predicate = lambda scope: evaluate(scope.value, scope.env)  # noqa: E731 - kept in `direct`
+        self.direct[predicate] = evaluate
+        return predicate
 
     def state_parallel(self, raw: Raw, pointer: str, jsonata: bool, common: dict[str, Any]) -> State:
         branches = tuple(

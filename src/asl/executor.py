@@ -35,7 +35,7 @@ from .dataflow import caught, finish
 from .errors import AslError, DataLimitExceeded, ExecutionError, InvalidName, QueryEvaluationError, TaskFailed
 from .history import Decision, History, HistoryEvent, Lane
 from .model import MapState, ParallelState, Retrier, State, StateMachine, TaskState, WaitState
-from .runtime import ACCOUNT, REGION, Frame, Limits, Run, TaskToken, on_loop, record_aborted
+from .runtime import ACCOUNT, REGION, Frame, Limits, Run, TaskToken, Variables, on_loop, record_aborted
 from .states.basic import run_basic, wait
 from .states.map import run_map
 from .states.parallel import run_parallel
@@ -225,7 +225,7 @@ def steps(run: Run, states: Mapping[str, State], state: State, raw: JSON, frame:
             lane.last = entered_id
         else:
             entered_id = history.add(lane, state.entered_event, {"name": state.name, "input": raw})
-        env = Env(partial(_context, run, state, history, entered_id), variables, rng)
+        env = _Entry(run, state, history, entered_id, variables, rng)
         try:
             work = state.work
             if work is not None:
@@ -258,8 +258,24 @@ def steps(run: Run, states: Mapping[str, State], state: State, raw: JSON, frame:
             return output, next_name
 
 
-def _context(run: Run, state: State, history: History, entered_id: int) -> dict[str, JSON]:
-    return run.context(state, history.events[entered_id - 1].timestamp)
+class _Entry(Env):
+    """The Env of one entry into an instant state: `$$` is made only if an expression reads it."""
+
+    __slots__ = ("_run", "_state", "_history", "_entered_id")
+
+    def __init__(  # noqa: PLR0913 - the six things an entry is made of, set directly
+        self, run: Run, state: State, history: History, entered_id: int, variables: Variables, rng: _random.Random
+    ) -> None:
+        self._context = None
+        self._run, self._state, self._history, self._entered_id = run, state, history, entered_id
+        self.variables, self.random = variables, rng
+
+    @property
+    def context(self) -> JSON:
+        if self._context is None:
+            entered = self._history.events[self._entered_id - 1].timestamp
+            self._context = self._run.context(self._state, entered)
+        return self._context  # type: ignore[return-value]  # a dict, made above
 
 
 async def run_state(run: Run, state: State, raw: JSON, frame: Frame) -> tuple[JSON, str | None]:

@@ -61,17 +61,25 @@ def pass_work(
     return work
 
 
-def choice_work(common: dict[str, Any], branches: tuple[ChoiceBranch, ...], default: str | None) -> Work | None:
-    """The first rule that holds decides; the input passes through unchanged."""
+def choice_work(
+    common: dict[str, Any], branches: tuple[ChoiceBranch, ...], default: str | None, tests: list[Any] | None = None
+) -> Work | None:
+    """The first rule that holds decides; the input passes through unchanged.
+
+    `tests` are the rules' evaluators of (value, env), where the compiler has them.
+    """
     if not _plain(common) or any(branch.assign is not None or branch.output is not None for branch in branches):
         return None
     name = common["name"]
-    rules = tuple((branch.condition, branch.next) for branch in branches)
+    tests = tests or [None] * len(branches)
+    rules = tuple(
+        (test if test is not None else _scoped(branch.condition), branch.next)
+        for test, branch in zip(tests, branches, strict=True)
+    )
 
     def work(raw: JSON, env: Env, decisions: list[Decision]) -> Outcome:
-        scope = Scope(raw, env)
-        for index, (condition, next_name) in enumerate(rules):
-            if condition(scope):
+        for index, (test, next_name) in enumerate(rules):
+            if test(raw, env):
                 decisions.append(_new_decision(Decision, ("choice", name, index)))
                 return raw, next_name, None
         if default is None:
@@ -80,3 +88,7 @@ def choice_work(common: dict[str, Any], branches: tuple[ChoiceBranch, ...], defa
         return raw, default, None
 
     return work
+
+
+def _scoped(condition: Callable[[Scope], bool]) -> Callable[[JSON, Env], bool]:
+    return lambda value, env: condition(Scope(value, env))
