@@ -3,6 +3,7 @@ general path (states.basic.run_basic) gives, and states it does not cover must h
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -13,7 +14,7 @@ import asl
 from asl.context import Env
 from asl.errors import ExecutionError
 from asl.states.basic import run_basic
-from helpers import machine
+from helpers import machine, run
 from strategies import json_objects, json_values
 
 KEYS = st.sampled_from(["a", "b", "c"])
@@ -96,3 +97,60 @@ def test_other_states_take_the_general_path(body: dict[str, Any]) -> None:
         del states["P"]
     mach = machine(states)
     assert mach.states["S"].work is None
+
+
+# -- the size bound of a plain Pass (State.growth) ------------------------------------------------
+
+values = st.sampled_from(["$", "$.a", "$.a.b", "$.b", "States.MathAdd(-2147483648, -2147483648)", "States.UUID()"])
+templates = st.recursive(
+    st.dictionaries(KEYS.map(lambda key: key + ".$"), values, max_size=3)
+    | st.dictionaries(KEYS, json_values, max_size=2),
+    lambda children: st.dictionaries(st.text(max_size=4), children, max_size=3) | st.lists(children, max_size=3),
+    max_leaves=6,
+)
+
+
+def compact_size(value: Any) -> int:
+    return len(json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode())
+
+
+@given(
+    st.one_of(
+        st.fixed_dictionaries({"Parameters": templates.filter(lambda t: isinstance(t, dict))}),
+        st.fixed_dictionaries({"Result": json_values}),
+    ),
+    st.sampled_from([{}, {"ResultPath": "$.a"}, {"ResultPath": "$.new.deep"}, {"ResultPath": "$"}]),
+    st.fixed_dictionaries({}, optional={"a": json_values, "b": json_values}),
+    st.sampled_from(["P", 'Ünïcødé "name"']),
+)
+def test_a_plain_pass_output_is_within_its_bound(
+    fields: dict[str, Any], placed: dict[str, Any], value: dict[str, Any], name: str
+) -> None:
+    state = machine({name: {"Type": "Pass", **fields, **placed, "End": True}}).states[name]
+    assert state.growth is not None
+    fixed, copies = state.growth
+    outcome_ = outcome(lambda: state.work(value, Env({"State": {"Name": name}}), []))
+    if outcome_[0] == "ok":
+        assert compact_size(outcome_[1][0]) <= fixed + copies * compact_size(value)
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"Parameters": {"x.$": "$$.Execution.Input"}},
+        {"Parameters": {"x.$": "$..a"}},
+        {"Parameters": {"x.$": "States.Format('{}', $.a)"}},
+        {"Parameters": {"x.$": "$v"}},
+    ],
+)
+def test_a_pass_that_may_grow_past_any_bound_has_none(fields: dict[str, Any]) -> None:
+    assert machine({"P": {"Type": "Pass", **fields, "End": True}}).states["P"].growth is None
+
+
+@pytest.mark.anyio
+async def test_an_output_over_the_quota_fails_even_when_bounded_by_its_input() -> None:
+    # {"a": $, "b": $} doubles the input: 150,000 bytes in, about 300,000 out.
+    mach = machine({"P": {"Type": "Pass", "Parameters": {"a.$": "$", "b.$": "$"}, "End": True}})
+    execution = await run(mach, {"text": "x" * 150_000})
+    assert execution.status is asl.Status.FAILED
+    assert execution.error == "States.DataLimitExceeded"

@@ -185,7 +185,8 @@ class _Compiler:
     def state_pass(self, raw: Raw, pointer: str, jsonata: bool, common: dict[str, Any]) -> State:
         result, has_result = raw.get("Result"), "Result" in raw
         work = plans.pass_work(common, result, has_result, self.direct.get(common.get("parameters")))  # type: ignore[arg-type]
-        return PassState(**common, result=result, has_result=has_result, work=work)
+        growth = plans.pass_growth(raw, common["name"]) if work is not None else None
+        return PassState(**common, result=result, has_result=has_result, work=work, growth=growth)
 
     def state_succeed(self, raw: Raw, pointer: str, jsonata: bool, common: dict[str, Any]) -> State:
         return SucceedState(**common)

@@ -239,7 +239,10 @@ def steps(run: Run, states: Mapping[str, State], state: State, raw: JSON, frame:
             _exit(run, state, raw, output, assigned, frame)
         else:
             if output is not raw:  # an unchanged input was measured when it was made
-                run.check_size(output, state.name)
+                if state.growth is None:
+                    run.check_size(output, state.name)
+                else:
+                    run.check_grown(output, raw, state.growth, state.name)
             exited_id = len(events) + 1
             if direct and exited_id < history.limit:
                 events.append(

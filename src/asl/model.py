@@ -103,6 +103,8 @@ class State:
     raw: Mapping[str, Any] = field(default_factory=dict, repr=False)
     # A plain Pass or Choice: its work as one function (`states.plans`); None: the general way.
     work: Callable[..., Any] | None = field(default=None, repr=False, compare=False)
+    # A plain Pass: (bytes, copies) with output size <= bytes + copies * input size; None: unknown.
+    growth: tuple[int, int] | None = field(default=None, repr=False, compare=False)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True, eq=False)

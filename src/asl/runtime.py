@@ -175,6 +175,17 @@ class Run:
             error.catchable = catchable  # type: ignore[misc]
             raise error
 
+    def check_grown(self, output: JSON, raw: JSON, growth: tuple[int, int], name: str) -> None:
+        """`check_size` for an output at most `fixed + copies * size(raw)` bytes (`State.growth`):
+        when that bound is within the quota the output is not walked, and the bound is kept
+        for the states after it."""
+        fixed, copies = growth
+        bound = fixed + copies * self.sizes.bound(raw) if copies else fixed
+        if bound > self.limits.payload_bytes:
+            self.check_size(output, name)
+        else:
+            self.sizes.note_bound(output, bound)
+
 
 class Sizes:
     """The UTF-8 size of values as compact JSON, remembered per container.
@@ -185,11 +196,27 @@ class Sizes:
     children costs only its new parts.
     """
 
-    __slots__ = ("_cache", "_capacity")
+    __slots__ = ("_cache", "_bounds", "_capacity")
 
     def __init__(self, capacity: int = 4096) -> None:
         self._cache: dict[int, tuple[object, int]] = {}
+        self._bounds: dict[int, tuple[object, int]] = {}  # containers known to be at most so large
         self._capacity = capacity
+
+    def bound(self, value: JSON) -> int:
+        """At least the size of `value`: its size when it was measured, else the bound noted for
+        it, else its size, measured now."""
+        if type(value) is dict or type(value) is list:
+            known = self._cache.get(id(value)) or self._bounds.get(id(value))
+            if known is not None and known[0] is value:
+                return known[1]
+        return self.measure(value)
+
+    def note_bound(self, value: JSON, bound: int) -> None:
+        if type(value) is dict or type(value) is list:
+            if len(self._bounds) >= self._capacity:
+                self._bounds.clear()
+            self._bounds[id(value)] = (value, bound)
 
     def measure(self, value: JSON) -> int:
         """`size`, with nesting too deep to walk reported as an ASL error instead of a crash."""
