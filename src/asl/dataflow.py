@@ -64,7 +64,7 @@ def finish(state: State, raw: JSON, result: JSON, env: Env) -> tuple[JSON, dict[
         scope = states_scope(env, raw, result=result)
         assigned = assign(state.assign, scope)
         return (state.output(scope) if state.output is not None else result), assigned
-    assigned = assign(state.assign, Scope(result, env))
+    assigned = assign(state.assign, Scope(result, env)) if state.assign is not None else None
     return place_result(state, raw, result, env), assigned
 
 
@@ -77,7 +77,7 @@ def caught(
         scope = states_scope(env, raw, errorOutput=error_output)
         assigned = assign(catcher.assign, scope)
         return (catcher.output(scope) if catcher.output is not None else error_output), assigned
-    assigned = assign(catcher.assign, Scope(error_output, env))
+    assigned = assign(catcher.assign, Scope(error_output, env)) if catcher.assign is not None else None
     if catcher.discard_result:
         return raw, assigned
     if catcher.result_path is None:

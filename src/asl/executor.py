@@ -35,7 +35,7 @@ from .dataflow import caught, finish
 from .errors import AslError, DataLimitExceeded, ExecutionError, InvalidName, QueryEvaluationError, TaskFailed
 from .history import Decision, History, HistoryEvent, Lane
 from .model import MapState, ParallelState, Retrier, State, StateMachine, TaskState, WaitState
-from .runtime import ACCOUNT, REGION, Frame, Limits, Run, TaskToken, Variables, on_loop, record_aborted
+from .runtime import ACCOUNT, REGION, Frame, Limits, Run, TaskToken, Variables, locate, on_loop, record_aborted
 from .states.basic import run_basic, wait
 from .states.map import run_map
 from .states.parallel import run_parallel
@@ -43,7 +43,7 @@ from .states.task import run_task
 
 __all__ = ["Execution", "Limits", "Status", "execute", "run_blocking", "start"]
 
-_new_event: Final = tuple.__new__  # as History.add makes events: NamedTuple's own __new__ is slower
+_new_tuple: Final = tuple.__new__  # makes events and decisions: a NamedTuple's own __new__ is slower
 
 
 class Status(StrEnum):
@@ -217,7 +217,7 @@ def steps(run: Run, states: Mapping[str, State], state: State, raw: JSON, frame:
         entered_id = len(events) + 1
         if direct and entered_id < history.limit:
             events.append(
-                _new_event(
+                _new_tuple(
                     HistoryEvent,
                     (entered_id, lane.last, now(), state.entered_event, {"name": state.name, "input": raw}),
                 )
@@ -234,7 +234,7 @@ def steps(run: Run, states: Mapping[str, State], state: State, raw: JSON, frame:
                 output, next_name, assigned = run_basic(state, raw, env, decisions)
         except ExecutionError as error:
             _evaluation_failed(error, state, frame)
-            raise _locate(error, state, entered_id) from None
+            raise locate(error, state, entered_id) from None
         if assigned:
             _exit(run, state, raw, output, assigned, frame)
         else:
@@ -246,7 +246,7 @@ def steps(run: Run, states: Mapping[str, State], state: State, raw: JSON, frame:
             exited_id = len(events) + 1
             if direct and exited_id < history.limit:
                 events.append(
-                    _new_event(
+                    _new_tuple(
                         HistoryEvent,
                         (exited_id, lane.last, now(), state.exited_event, {"name": state.name, "output": output}),
                     )
@@ -297,7 +297,7 @@ async def run_state(run: Run, state: State, raw: JSON, frame: Frame) -> tuple[JS
                 output, next_name, assigned = run_basic(state, raw, env, run.decisions)
     except ExecutionError as error:
         _evaluation_failed(error, state, frame)
-        raise _locate(error, state, entered_id) from None
+        raise locate(error, state, entered_id) from None
     except anyio.get_cancelled_exc_class():
         if state.kind in ("Task", "Wait", "Parallel", "Map"):
             record_aborted(frame, partial(frame.history.add, frame.lane, f"{state.kind}StateAborted"))
@@ -323,12 +323,6 @@ def _exit(run: Run, state: State, raw: JSON, output: JSON, assigned: dict[str, J
         frame.variables.update(assigned)
         details["assignedVariables"] = assigned
     frame.history.add(frame.lane, state.exited_event, details)
-
-
-def _locate(error: ExecutionError, state: State, entered_id: int) -> ExecutionError:
-    from .runtime import locate
-
-    return locate(error, state, entered_id)
 
 
 def _evaluation_failed(error: ExecutionError, state: State, frame: Frame) -> None:
@@ -383,12 +377,12 @@ async def _run_with_retry(
             return output, state.next, assigned
         except ExecutionError as error:
             _evaluation_failed(error, state, frame)
-            _locate(error, state, entered_id)
+            locate(error, state, entered_id)
             if not error.catchable:
                 raise
             owner = next((i for i, r in enumerate(state.retry) if _matches(r.error_equals, error)), None)
             if owner is not None and attempts[owner] < state.retry[owner].max_attempts:
-                run.decisions.append(Decision("retry", state.name, owner))
+                run.decisions.append(_new_tuple(Decision, ("retry", state.name, owner)))
                 attempts[owner] += 1
                 retry_count += 1
                 run.count_transition()
@@ -401,7 +395,7 @@ async def _run_with_retry(
             index = next((i for i, c in enumerate(state.catch) if _matches(c.error_equals, error)), None)
             if index is None:
                 raise
-            run.decisions.append(Decision("catch", state.name, index))
+            run.decisions.append(_new_tuple(Decision, ("catch", state.name, index)))
             catcher = state.catch[index]
             output, assigned = caught(state, catcher, raw, error, env)
             return output, catcher.next, assigned
