@@ -101,7 +101,17 @@ def test_other_states_take_the_general_path(body: dict[str, Any]) -> None:
 
 # -- the size bound of a plain Pass (State.growth) ------------------------------------------------
 
-values = st.sampled_from(["$", "$.a", "$.a.b", "$.b", "States.MathAdd(-2147483648, -2147483648)", "States.UUID()"])
+values = st.sampled_from(
+    [
+        "$",
+        "$.a",
+        "$.a.b",
+        "$.b",
+        "$$.State.Name",
+        "States.MathAdd(-2147483648, -2147483648)",
+        "States.UUID()",
+    ]
+)
 templates = st.recursive(
     st.dictionaries(KEYS.map(lambda key: key + ".$"), values, max_size=3)
     | st.dictionaries(KEYS, json_values, max_size=2),

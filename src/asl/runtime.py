@@ -167,7 +167,10 @@ class Run:
     def check_size(self, value: JSON, name: str, *, catchable: bool = False) -> None:
         """Fail with States.DataLimitExceeded when a payload is over the quota."""
         kind = type(value)
-        if (kind is dict or kind is list or kind is str) and self.sizes.measure(value) > self.limits.payload_bytes:
+        if not (kind is dict or kind is list or kind is str):
+            return
+        limit = self.limits.payload_bytes
+        if self.sizes.bound(value) > limit and self.sizes.measure(value) > limit:
             error = DataLimitExceeded(
                 f"The state/task '{name}' returned a result with a size exceeding the maximum number "
                 "of bytes service limit."
@@ -194,23 +197,37 @@ class Sizes:
     container's size stays true while it lives; the cache holds each container it measured,
     which also keeps its id from being reused. A new output that shares most of its input's
     children costs only its new parts.
+
+    A check needs only an upper bound: an output known to be at most its input plus a little
+    (`Run.check_grown`) has that bound noted, and is measured exactly only when a bound of
+    it, or of a value holding it, exceeds the quota.
     """
 
     __slots__ = ("_cache", "_bounds", "_capacity")
 
-    def __init__(self, capacity: int = 4096) -> None:
+    def __init__(self, capacity: int = 65_536) -> None:  # the history holds these values anyway
         self._cache: dict[int, tuple[object, int]] = {}
         self._bounds: dict[int, tuple[object, int]] = {}  # containers known to be at most so large
         self._capacity = capacity
 
     def bound(self, value: JSON) -> int:
         """At least the size of `value`: its size when it was measured, else the bound noted for
-        it, else its size, measured now."""
-        if type(value) is dict or type(value) is list:
+        it, else the sum of its parts' (their bounds, where they have one), noted."""
+        try:
+            return self._bound(value)
+        except RecursionError:
+            raise RuntimeFailure.too_deep() from None
+
+    def _bound(self, value: JSON) -> int:
+        kind = type(value)
+        if kind is dict or kind is list:
             known = self._cache.get(id(value)) or self._bounds.get(id(value))
             if known is not None and known[0] is value:
                 return known[1]
-        return self.measure(value)
+            total = self._container(value, self._bound)  # type: ignore[arg-type]
+            self.note_bound(value, total)
+            return total
+        return self.size(value)
 
     def note_bound(self, value: JSON, bound: int) -> None:
         if type(value) is dict or type(value) is list:
@@ -238,14 +255,14 @@ class Sizes:
             known = self._cache.get(id(value))
             if known is not None and known[0] is value:
                 return known[1]
-            total = self._container(value)  # type: ignore[arg-type]
+            total = self._container(value, self.size)  # type: ignore[arg-type]
             if len(self._cache) >= self._capacity:
                 self._cache.clear()
             self._cache[id(value)] = (value, total)
             return total
         return _scalar_size(value)
 
-    def _container(self, value: dict[str, JSON] | list[JSON]) -> int:
+    def _container(self, value: dict[str, JSON] | list[JSON], part: Callable[[JSON], int]) -> int:
         items: Iterable[JSON]
         if type(value) is dict:
             total = 2 * len(value) + 1 if value else 2  # braces, a colon per key, commas between
@@ -264,7 +281,7 @@ class Sizes:
             elif kind is int:
                 total += len(repr(item))
             elif kind is dict or kind is list:
-                total += self.size(item)
+                total += part(item)
             else:
                 total += _scalar_size(item)
         return total

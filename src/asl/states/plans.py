@@ -144,8 +144,7 @@ def _template_growth(template: JSON, name: str) -> Growth | None:
         parts = []
         fixed = 2 + max(len(template) - 1, 0)
         for key, value in template.items():
-            name = key[:-2] if key.endswith(".$") else key
-            fixed += _size(name) + 1
+            fixed += _size(key[:-2] if key.endswith(".$") else key) + 1
             parts.append(_value_growth(value, name) if key.endswith(".$") else _template_growth(value, name))
     else:
         return _size(template), 0
