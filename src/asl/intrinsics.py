@@ -106,24 +106,59 @@ class Call:
     # States.Format with a literal template: split at compile time, where escapes are still known.
     template: _Template | None = field(default=None, compare=False)
 
-    # Bound once: the implementation, and a reader per argument (a path's own getter).
-    _function: Callable[[Sequence[object], Env], JSON] = field(init=False, repr=False, compare=False)
-    _readers: tuple[Callable[[JSON, Env], object], ...] = field(init=False, repr=False, compare=False)
+    # `run(value, env)`: the call as one function, composed once from the implementation and a
+    # reader per argument (a path's own getter, a nested call's `run`).
+    run: Callable[[JSON, Env], JSON] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "_function", INTRINSICS[self.name].function)
-        readers = tuple(arg.path.get if isinstance(arg, PathArgument) else arg.evaluate for arg in self.args)
-        object.__setattr__(self, "_readers", readers)
+        readers = tuple(
+            arg.path.get if isinstance(arg, PathArgument) else arg.run if isinstance(arg, Call) else arg.evaluate
+            for arg in self.args
+        )
+        object.__setattr__(self, "run", _compose(INTRINSICS[self.name].function, readers, self.template))
 
     def evaluate(self, value: JSON, env: Env) -> JSON:
         """The result for input `value` (the template's `$`); raises RuntimeFailure (States.Runtime)."""
-        values: list[object] = [read(value, env) for read in self._readers]
-        if self.template is not None:
-            values[0] = self.template
+        return self.run(value, env)
+
+
+def _compose(
+    function: Callable[[Sequence[object], Env], JSON],
+    readers: tuple[Callable[[JSON, Env], object], ...],
+    template: _Template | None,
+) -> Callable[[JSON, Env], JSON]:
+    """A call as one function; one or two arguments (most calls) are read without a loop."""
+    if template is None and len(readers) == 1:
+        (first,) = readers
+
+        def one(value: JSON, env: Env) -> JSON:
+            try:
+                return function((first(value, env),), env)
+            except RecursionError:  # StringToJson, JsonToString... on a value too deep to walk
+                raise RuntimeFailure.too_deep() from None
+
+        return one
+    if template is None and len(readers) == 2:
+        first, second = readers
+
+        def two(value: JSON, env: Env) -> JSON:
+            try:
+                return function((first(value, env), second(value, env)), env)
+            except RecursionError:
+                raise RuntimeFailure.too_deep() from None
+
+        return two
+
+    def many(value: JSON, env: Env) -> JSON:
+        values: list[object] = [read(value, env) for read in readers]
+        if template is not None:
+            values[0] = template
         try:
-            return self._function(values, env)
-        except RecursionError:  # StringToJson, JsonToString, Format... on a value too deep to walk
+            return function(values, env)
+        except RecursionError:
             raise RuntimeFailure.too_deep() from None
+
+    return many
 
 
 # ------------------------------------------------------------------------------------------ parser

@@ -84,7 +84,7 @@ def compile_value(text: str, field: str) -> Evaluator:
         return get
     from . import intrinsics
 
-    return intrinsics.compile(text).evaluate
+    return intrinsics.compile(text).run
 
 
 def _constant(value: JSON) -> Evaluator:
