@@ -207,15 +207,18 @@ def steps(run: Run, states: Mapping[str, State], state: State, raw: JSON, frame:
     The hottest function of the library: `_enter` and `_exit` written out, with what they
     look up taken once. While nothing follows the history and it is far from its limit, events
     are appended here; otherwise `History.add` records them (it checks the limit and notifies).
+    The states share one Env, reset at each entry: they run one after another, and nothing
+    keeps an Env once its state has been exited.
     """
-    history, lane, decisions, variables, rng = frame.history, frame.lane, run.decisions, frame.variables, run.random
-    events, now, direct = history.events, history.now, history.listener is None
+    history, lane, decisions = frame.history, frame.lane, run.decisions
+    events, now, limit = history.events, history.now, history.limit if history.listener is None else 0
+    env = _Entry(run, state, history, 0, frame.variables, run.random)  # one for them all, reset per state
     while True:
         run.transitions += 1
         if run.transitions > run.transition_limit:
             run.count_transition()  # raises
         entered_id = len(events) + 1
-        if direct and entered_id < history.limit:
+        if entered_id < limit:
             events.append(
                 _new_tuple(
                     HistoryEvent,
@@ -225,7 +228,7 @@ def steps(run: Run, states: Mapping[str, State], state: State, raw: JSON, frame:
             lane.last = entered_id
         else:
             entered_id = history.add(lane, state.entered_event, {"name": state.name, "input": raw})
-        env = _Entry(run, state, history, entered_id, variables, rng)
+        env._state, env._entered_id, env._context = state, entered_id, None
         try:
             work = state.work
             if work is not None:
@@ -244,7 +247,7 @@ def steps(run: Run, states: Mapping[str, State], state: State, raw: JSON, frame:
                 else:
                     run.check_grown(output, raw, state.growth, state.name)
             exited_id = len(events) + 1
-            if direct and exited_id < history.limit:
+            if exited_id < limit:
                 events.append(
                     _new_tuple(
                         HistoryEvent,
