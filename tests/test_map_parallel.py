@@ -563,3 +563,25 @@ async def test_nested_map_item_selector_sees_its_own_item() -> None:
     )
     execution = await run(machine({"M": {"Type": "Map", "ItemProcessor": inner, "End": True}}), [["a", "b"], ["c"]])
     assert execution.output == [[{"index": 0, "value": "a"}, {"index": 1, "value": "b"}], [{"index": 0, "value": "c"}]]
+
+
+@pytest.mark.parametrize("waits", [False, True])
+async def test_no_map_iteration_starts_after_one_has_failed(waits: bool) -> None:
+    # With only instant states the iterations run one after another in the Map's own task;
+    # with a Wait they run on workers. Either way, the failure of item 1 ends the Map there.
+    after = {"Type": "Wait", "Seconds": 0, "End": True} if waits else {"Type": "Pass", "End": True}
+    processor = {
+        "StartAt": "C",
+        "States": {
+            "C": {"Type": "Choice", "Choices": [{"Variable": "$", "NumericEquals": 1, "Next": "F"}], "Default": "P"},
+            "F": {"Type": "Fail", "Error": "Broke"},
+            "P": after,
+        },
+    }
+    mach = machine({"M": {"Type": "Map", "ItemProcessor": processor, "End": True}})
+    assert mach.states["M"].processor.instant is not waits
+    execution = await run(mach, [0, 1, 2, 3, 4])
+    assert execution.error == "Broke"
+    started = [e.details["index"] for e in execution.history if e.type == "MapIterationStarted"]
+    assert started == [0, 1]
+    assert [e.type for e in execution.history][-3:] == ["MapIterationFailed", "MapStateFailed", "ExecutionFailed"]

@@ -74,6 +74,7 @@ class _Compiler:
             jsonata=self.top_jsonata,
             timeout_seconds=raw.get("TimeoutSeconds") if timeout else None,
             definition=raw,
+            instant=all(state.instant for state in states.values()),
         )
 
     # -- expressions -------------------------------------------------------------------------

@@ -191,6 +191,8 @@ class StateMachine:
     jsonata: bool = False
     timeout_seconds: int | None = None
     definition: Mapping[str, JSON] = field(default_factory=dict, repr=False)
+    # Every state is a Pass, Choice, Succeed or Fail: a run of it never waits.
+    instant: bool = field(default=False, compare=False)
 
     def to_dict(self) -> dict[str, JSON]:
         """The definition this machine was compiled from (a deep copy)."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Final
 
-from .. import paths
+from .. import paths, timestamps
 from ..context import JSON, Env
 from ..dataflow import assign, effective_input, finish, select, states_scope
 from ..errors import ExecutionError, NoChoiceMatched, QueryEvaluationError, RuntimeFailure
@@ -89,8 +89,6 @@ async def wait(run: Run, state: WaitState, raw: JSON, env: Env) -> Outcome:
 
 
 def _seconds(run: Run, state: WaitState, scope: Scope) -> float:
-    from .. import timestamps
-
     if state.seconds is not None:
         path = state.seconds_field == "SecondsPath"
         where = field_text(state, "SecondsPath")

@@ -213,6 +213,8 @@ async def run_map(run: Run, state: MapState, raw: JSON, env: Env, frame: Frame) 
                 history.add(child.lane, "MapIterationSucceeded", {"name": state.name, "index": index})
 
     limit = concurrency or (DISTRIBUTED_CONCURRENCY if state.distributed else INLINE_CONCURRENCY)
+    if processor.instant:  # an iteration never waits, so iterations run one after another anyway
+        limit = 1
     stopped: dict[int, list[Callable[[], object]]] = {}  # the *Aborted events of stopped iterations
     try:
         try:

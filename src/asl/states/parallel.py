@@ -33,6 +33,8 @@ async def fan_out(run: Run, count: int, workers: int, child: Callable[[int], Awa
     async def worker() -> None:
         try:
             for index in indices:
+                if failure:  # no child starts once one has failed
+                    break
                 await child(index)
         except ExecutionError as error:
             if not failure:
