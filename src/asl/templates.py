@@ -108,7 +108,10 @@ def _compile(raw: JSON) -> tuple[Evaluator, bool]:
         frozen = tuple(parts)
 
         def build_object(value: JSON, env: Env) -> JSON:
-            return {key: evaluate(value, env) for key, evaluate in frozen}
+            built = {}  # a loop, not a comprehension: no frame of its own (Python 3.11)
+            for key, evaluate in frozen:
+                built[key] = evaluate(value, env)
+            return built
 
         return build_object, False
     if isinstance(raw, list):
