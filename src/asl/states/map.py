@@ -20,7 +20,7 @@ from ..errors import ExceedToleratedFailureThreshold, ExecutionError, QueryEvalu
 from ..history import History, Lane
 from ..model import Expr, MapState, Scope
 from ..runtime import ACCOUNT, REGION, Frame, Run, field_text, number, pass_on, record_aborted
-from .parallel import fan_out
+from .parallel import fan_out, runners
 
 __all__ = ["run_map"]
 
@@ -139,7 +139,7 @@ def _batches(state: MapState, items: list[JSON], scope: Scope) -> list[JSON]:
 
 async def run_map(run: Run, state: MapState, raw: JSON, env: Env, frame: Frame) -> JSON:
     """One attempt: every item through the processor; results in item order."""
-    from ..executor import run_graph
+    run_graph, _ = runners()
 
     processor = state.processor
     assert processor is not None

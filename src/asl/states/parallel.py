@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import ChainMap
 from collections.abc import Awaitable, Callable
+from functools import cache
 
 import anyio
 
@@ -14,7 +15,15 @@ from ..history import Lane
 from ..model import ParallelState
 from ..runtime import Frame, Run, pass_on
 
-__all__ = ["fan_out", "run_parallel"]
+__all__ = ["fan_out", "run_parallel", "runners"]
+
+
+@cache
+def runners() -> tuple[Callable[..., Awaitable[JSON]], Callable[..., tuple[JSON, str | None]]]:
+    """The executor's `run_graph` and `steps`, imported once (the executor imports this module)."""
+    from ..executor import run_graph, steps
+
+    return run_graph, steps
 
 
 async def fan_out(run: Run, count: int, workers: int, child: Callable[[int], Awaitable[None]]) -> None:
@@ -55,8 +64,7 @@ async def fan_out(run: Run, count: int, workers: int, child: Callable[[int], Awa
 
 async def run_parallel(run: Run, state: ParallelState, raw: JSON, env: Env, frame: Frame) -> JSON:
     """One attempt: every branch on the same input, results in branch order."""
-    from ..executor import run_graph
-
+    run_graph, steps = runners()
     value = effective_input(state, raw, env)
     if value is not raw:  # an unchanged input was measured when it was made
         run.check_size(value, state.name)  # as for a Task: over the quota after Parameters is terminal
@@ -69,10 +77,17 @@ async def run_parallel(run: Run, state: ParallelState, raw: JSON, env: Env, fram
 
     async def branch(index: int) -> None:
         child = Frame(Lane(started), ChainMap({}, frame.variables), history, concurrent, held[index])
-        results[index] = await run_graph(run, state.branches[index], value, child)
+        graph = state.branches[index]
+        if graph.instant and not concurrent:  # a lone branch that never waits: no coroutine
+            results[index] = steps(run, graph.states, graph.states[graph.start_at], value, child)[0]
+        else:
+            results[index] = await run_graph(run, graph, value, child)
 
     try:
-        await fan_out(run, len(state.branches), len(state.branches), branch)
+        if concurrent:
+            await fan_out(run, len(state.branches), len(state.branches), branch)
+        elif state.branches:
+            await branch(0)
     finally:
         pass_on(frame, held)
         frame.lane.last = history.last_id  # closing events follow the last event of the branches
