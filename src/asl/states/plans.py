@@ -171,4 +171,9 @@ def _value_growth(text: JSON, name: str) -> Growth | None:
 
 
 def _size(value: JSON) -> int:
+    """The size of a literal as compact JSON, UTF-8; keys and short names are counted directly."""
+    if type(value) is str and value.isascii() and value.isprintable() and '"' not in value and "\\" not in value:
+        return len(value) + 2
+    if type(value) is int:
+        return len(str(value))
     return len(json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode())
