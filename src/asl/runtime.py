@@ -183,11 +183,14 @@ class Run:
         when that bound is within the quota the output is not walked, and the bound is kept
         for the states after it."""
         fixed, copies = growth
-        bound = fixed + copies * self.sizes.bound(raw) if copies else fixed
+        sizes = self.sizes
+        bound = fixed + copies * sizes.bound(raw) if copies else fixed
         if bound > self.limits.payload_bytes:
             self.check_size(output, name)
-        else:
-            self.sizes.note_bound(output, bound)
+        elif type(output) is dict or type(output) is list:  # `note_bound` written out
+            if len(sizes.bounds) >= sizes.capacity:
+                sizes.bounds.clear()
+            sizes.bounds[id(output)] = (output, bound)
 
 
 class Sizes:
@@ -203,16 +206,20 @@ class Sizes:
     it, or of a value holding it, exceeds the quota.
     """
 
-    __slots__ = ("_cache", "_bounds", "_capacity")
+    __slots__ = ("_cache", "bounds", "capacity")
 
     def __init__(self, capacity: int = 65_536) -> None:  # the history holds these values anyway
         self._cache: dict[int, tuple[object, int]] = {}
-        self._bounds: dict[int, tuple[object, int]] = {}  # containers known to be at most so large
-        self._capacity = capacity
+        self.bounds: dict[int, tuple[object, int]] = {}  # containers known to be at most so large
+        self.capacity = capacity
 
     def bound(self, value: JSON) -> int:
         """At least the size of `value`: its size when it was measured, else the bound noted for
         it, else the sum of its parts' (their bounds, where they have one), noted."""
+        if type(value) is dict or type(value) is list:  # the common case: known
+            known = self.bounds.get(id(value)) or self._cache.get(id(value))
+            if known is not None and known[0] is value:
+                return known[1]
         try:
             return self._bound(value)
         except RecursionError:
@@ -221,7 +228,7 @@ class Sizes:
     def _bound(self, value: JSON) -> int:
         kind = type(value)
         if kind is dict or kind is list:
-            known = self._cache.get(id(value)) or self._bounds.get(id(value))
+            known = self._cache.get(id(value)) or self.bounds.get(id(value))
             if known is not None and known[0] is value:
                 return known[1]
             total = self._container(value, self._bound)  # type: ignore[arg-type]
@@ -231,9 +238,9 @@ class Sizes:
 
     def note_bound(self, value: JSON, bound: int) -> None:
         if type(value) is dict or type(value) is list:
-            if len(self._bounds) >= self._capacity:
-                self._bounds.clear()
-            self._bounds[id(value)] = (value, bound)
+            if len(self.bounds) >= self.capacity:
+                self.bounds.clear()
+            self.bounds[id(value)] = (value, bound)
 
     def measure(self, value: JSON) -> int:
         """`size`, with nesting too deep to walk reported as an ASL error instead of a crash."""
@@ -256,7 +263,7 @@ class Sizes:
             if known is not None and known[0] is value:
                 return known[1]
             total = self._container(value, self.size)  # type: ignore[arg-type]
-            if len(self._cache) >= self._capacity:
+            if len(self._cache) >= self.capacity:
                 self._cache.clear()
             self._cache[id(value)] = (value, total)
             return total
