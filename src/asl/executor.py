@@ -16,7 +16,7 @@ import math
 import random as _random
 import re
 import threading
-from collections.abc import AsyncIterator, Callable, Coroutine, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -288,7 +288,7 @@ async def run_state(run: Run, state: State, raw: JSON, frame: Frame) -> tuple[JS
     """Enter one state, run it, exit it: (output, name of the next state or None)."""
     entered_id, entered = _enter(run, state, raw, frame)
     if frame.concurrent:  # siblings take turns between states, as AWS interleaves them
-        await checkpoint()
+        await run.turn()
     try:
         if isinstance(state, (TaskState, ParallelState, MapState)):
             output, next_name, assigned = await _run_with_retry(run, state, raw, frame, entered, entered_id)
@@ -296,6 +296,8 @@ async def run_state(run: Run, state: State, raw: JSON, frame: Frame) -> tuple[JS
             env = Env(lambda: run.context(state, entered), frame.variables, run.random)
             if isinstance(state, WaitState):
                 output, next_name, assigned = await wait(run, state, raw, env)
+            elif state.work is not None:  # an instant state in a concurrent frame
+                output, next_name, assigned = state.work(raw, env, run.decisions)
             else:
                 output, next_name, assigned = run_basic(state, raw, env, run.decisions)
     except ExecutionError as error:
@@ -319,7 +321,10 @@ def _enter(run: Run, state: State, raw: JSON, frame: Frame) -> tuple[int, float]
 def _exit(run: Run, state: State, raw: JSON, output: JSON, assigned: dict[str, JSON] | None, frame: Frame) -> None:
     """Check the output's size, apply the assignments and record the Exited event."""
     if output is not raw:  # an unchanged input was measured when it was made
-        run.check_size(output, state.name)
+        if state.growth is None:
+            run.check_size(output, state.name)
+        else:
+            run.check_grown(output, raw, state.growth, state.name)
     details: dict[str, JSON] = {"name": state.name, "output": output}
     if assigned:
         run.check_size(assigned, state.name)  # AWS caps one Assign at the payload quota, all values together
@@ -541,6 +546,7 @@ async def _drive(machine: StateMachine, execution: Execution) -> None:
     execution.history = history.events
     execution._history = history
     quotas = intrinsics.QUOTAS.set((run.limits.intrinsic_text, run.limits.array_range))
+    run.turn = _turn()
     top = Lane()
     history.add(top, "ExecutionStarted", {"input": execution.input, "roleArn": run.role_arn})
     top.last = 0  # AWS: the first state's Entered event follows no event
@@ -586,6 +592,16 @@ async def _drive(machine: StateMachine, execution: Execution) -> None:
             stream.close()
         intrinsics.QUOTAS.reset(quotas)
         execution._done.set()
+
+
+def _turn() -> Callable[[], Awaitable[None]]:
+    """anyio's checkpoint, or on asyncio what it does there (`sleep(0)`) without looking up the
+    backend at each of the many turns concurrent branches take."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:  # not asyncio (trio)
+        return checkpoint
+    return partial(asyncio.sleep, 0)
 
 
 def _record_end(execution: Execution, history: History, top: Lane, timed_out: bool) -> None:

@@ -8,11 +8,12 @@ import contextlib
 import json
 import random as _random
 import uuid
-from collections.abc import Callable, Iterable, MutableMapping
+from collections.abc import Awaitable, Callable, Iterable, MutableMapping
 from dataclasses import dataclass
 from typing import Any, Final, cast
 
 import anyio
+import anyio.lowlevel
 
 from . import paths, resources
 from .clock import Clock, iso
@@ -145,6 +146,8 @@ class Run:
         self.transition_limit = float("inf") if limits.transitions is None else limits.transitions
         self.sizes = Sizes()
         self.machine_name = "StateMachine"
+        # How a concurrent branch lets its siblings run (set for the event loop by the executor).
+        self.turn: Callable[[], Awaitable[None]] = anyio.lowlevel.checkpoint
         self.role_arn = ""
 
     def context(self, state: State, entered: float, retry_count: int | None = None) -> dict[str, JSON]:
