@@ -33,7 +33,7 @@ from .clock import Clock, SystemClock, iso
 from .context import JSON, Env
 from .dataflow import caught, finish
 from .errors import AslError, DataLimitExceeded, ExecutionError, InvalidName, QueryEvaluationError, TaskFailed
-from .history import Decision, History, HistoryEvent, Lane
+from .history import Decision, History, HistoryEvent, Lane, new_record
 from .model import MapState, ParallelState, Retrier, State, StateMachine, TaskState, WaitState
 from .runtime import ACCOUNT, REGION, Frame, Limits, Run, TaskToken, Variables, locate, on_loop, record_aborted
 from .states.basic import run_basic, wait
@@ -42,8 +42,6 @@ from .states.parallel import run_parallel
 from .states.task import run_task
 
 __all__ = ["Execution", "Limits", "Status", "execute", "run_blocking", "start"]
-
-_new_tuple: Final = tuple.__new__  # makes events and decisions: a NamedTuple's own __new__ is slower
 
 
 class Status(StrEnum):
@@ -215,12 +213,12 @@ def steps(run: Run, states: Mapping[str, State], state: State, raw: JSON, frame:
     env = _Entry(run, state, history, 0, frame.variables, run.random)  # one for them all, reset per state
     while True:
         run.transitions += 1
-        if run.transitions > run.transition_limit:
-            run.count_transition()  # raises
+        if run.transitions > run.transition_limit:  # `count_transition` written out
+            run.too_many_transitions()
         entered_id = len(events) + 1
         if entered_id < limit:
             events.append(
-                _new_tuple(
+                new_record(
                     HistoryEvent,
                     (entered_id, lane.last, now(), state.entered_event, {"name": state.name, "input": raw}),
                 )
@@ -249,7 +247,7 @@ def steps(run: Run, states: Mapping[str, State], state: State, raw: JSON, frame:
             exited_id = len(events) + 1
             if exited_id < limit:
                 events.append(
-                    _new_tuple(
+                    new_record(
                         HistoryEvent,
                         (exited_id, lane.last, now(), state.exited_event, {"name": state.name, "output": output}),
                     )
@@ -390,7 +388,7 @@ async def _run_with_retry(
                 raise
             owner = next((i for i, r in enumerate(state.retry) if _matches(r.error_equals, error)), None)
             if owner is not None and attempts[owner] < state.retry[owner].max_attempts:
-                run.decisions.append(_new_tuple(Decision, ("retry", state.name, owner)))
+                run.decisions.append(new_record(Decision, ("retry", state.name, owner)))
                 attempts[owner] += 1
                 retry_count += 1
                 run.count_transition()
@@ -403,7 +401,7 @@ async def _run_with_retry(
             index = next((i for i, c in enumerate(state.catch) if _matches(c.error_equals, error)), None)
             if index is None:
                 raise
-            run.decisions.append(_new_tuple(Decision, ("catch", state.name, index)))
+            run.decisions.append(new_record(Decision, ("catch", state.name, index)))
             catcher = state.catch[index]
             output, assigned = caught(state, catcher, raw, error, env)
             return output, catcher.next, assigned

@@ -16,7 +16,7 @@ from .context import JSON
 from .errors import RuntimeFailure
 from .paths import dumps
 
-__all__ = ["Decision", "History", "HistoryEvent", "Lane"]
+__all__ = ["Decision", "History", "HistoryEvent", "Lane", "new_record"]
 
 # Which details object each event type carries.
 _DETAILS: Final = {
@@ -103,7 +103,9 @@ def _details_key(kind: str) -> str:
     return kind[0].lower() + kind[1:] + "EventDetails"
 
 
-_new_event: Final = tuple.__new__  # NamedTuple's own __new__ is a Python function: slower
+# Makes a HistoryEvent or Decision from a tuple of its fields: `HistoryEvent(...)` runs
+# NamedTuple's own __new__, a Python function, at every transition.
+new_record: Final = tuple.__new__
 
 
 class Lane:
@@ -151,7 +153,7 @@ class History:
         if event_id >= self.limit and not kind.startswith("Execution"):
             raise RuntimeFailure(f"The execution history reached its limit of {self.limit} events.")
         prev = lane.last if previous is None else previous
-        event = _new_event(HistoryEvent, (event_id, prev, self.now(), kind, details))
+        event = new_record(HistoryEvent, (event_id, prev, self.now(), kind, details))
         events.append(event)
         lane.last = event_id
         if self.listener is not None:

@@ -71,24 +71,12 @@ class Path:
 
     def _getter(self) -> Callable[[JSON, Env], JSON]:
         """The selected value: the node itself for a plain path, a list of matches otherwise."""
-        walk, root, segments = self._walk, self._root, self.segments
+        walk, root, segments, data = self._walk, self._root, self.segments, self.root == "data"
         if not self.keys_only:
             return lambda value, env: walk(root(value, env))
-        if self.root != "data":
-
-            def get_from_root(value: JSON, env: Env) -> JSON:
-                found = node = root(value, env)
-                try:
-                    for segment in segments:
-                        found = found[segment]  # type: ignore[index]
-                    return found
-                except (KeyError, TypeError):
-                    return walk(node)
-
-            return get_from_root
-        if not segments:
+        if data and not segments:
             return lambda value, env: value
-        if len(segments) == 1:
+        if data and len(segments) == 1:
             key = segments[0]
 
             def get_key(value: JSON, env: Env) -> JSON:  # `$.name`, the most common path: one lookup
@@ -99,14 +87,14 @@ class Path:
 
             return get_key
 
-        def get_keys(value: JSON, env: Env) -> JSON:
-            found = value
+        def get_keys(value: JSON, env: Env) -> JSON:  # names only: walked without checks
+            found = node = value if data else root(value, env)
             try:
                 for segment in segments:
                     found = found[segment]  # type: ignore[index]
                 return found
             except (KeyError, TypeError):
-                return walk(value)
+                return walk(node)  # names what is missing, as AWS does
 
         return get_keys
 

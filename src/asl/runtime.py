@@ -10,7 +10,7 @@ import random as _random
 import uuid
 from collections.abc import Awaitable, Callable, Iterable, MutableMapping
 from dataclasses import dataclass
-from typing import Any, Final, cast
+from typing import Any, Final, NoReturn, cast
 
 import anyio
 import anyio.lowlevel
@@ -163,9 +163,11 @@ class Run:
 
     def count_transition(self) -> None:
         self.transitions += 1
-        limit = self.limits.transitions
-        if limit is not None and self.transitions > limit:
-            raise RuntimeFailure(f"The execution exceeded its limit of {limit} state transitions.")
+        if self.transitions > self.transition_limit:
+            self.too_many_transitions()
+
+    def too_many_transitions(self) -> NoReturn:
+        raise RuntimeFailure(f"The execution exceeded its limit of {self.limits.transitions} state transitions.")
 
     def check_size(self, value: JSON, name: str, *, catchable: bool = False) -> None:
         """Fail with States.DataLimitExceeded when a payload is over the quota."""
@@ -247,10 +249,6 @@ class Sizes:
 
     def measure(self, value: JSON) -> int:
         """`size`, with nesting too deep to walk reported as an ASL error instead of a crash."""
-        if type(value) is dict or type(value) is list:  # `size` written out: the common case
-            known = self._cache.get(id(value))
-            if known is not None and known[0] is value:
-                return known[1]
         try:
             return self.size(value)
         except RecursionError:

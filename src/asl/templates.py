@@ -71,16 +71,6 @@ def compile_value(text: str, field: str) -> Evaluator:
                     return get(value, env)
 
             return get_key
-        if path.root == "data" and path.keys_only and len(path.segments) == 2:
-            first, second = path.segments
-
-            def get_two(value: JSON, env: Env) -> JSON:  # `$.item.id`: two lookups
-                try:
-                    return value[first][second]  # type: ignore[index]
-                except (KeyError, TypeError):
-                    return get(value, env)
-
-            return get_two
         return get
     from . import intrinsics
 

@@ -15,15 +15,13 @@ from typing import Any, Final
 from .. import intrinsics, paths
 from ..context import JSON, Env
 from ..errors import NoChoiceMatched
-from ..history import Decision
+from ..history import Decision, new_record
 from ..model import ChoiceBranch, Scope
 
 __all__ = ["Outcome", "Work", "choice_work", "pass_growth", "pass_work"]
 
 Outcome = tuple[JSON, str | None, dict[str, JSON] | None]
 Work = Callable[[JSON, Env, list[Decision]], Outcome]
-
-_new_decision = tuple.__new__  # Decision's own __new__ is a Python function: slower
 
 _STAGES = ("jsonata", "input_path", "input_null", "output_path", "output_null", "assign", "result_selector")
 
@@ -64,16 +62,15 @@ def pass_work(
 
 
 def choice_work(
-    common: dict[str, Any], branches: tuple[ChoiceBranch, ...], default: str | None, tests: list[Any] | None = None
+    common: dict[str, Any], branches: tuple[ChoiceBranch, ...], default: str | None, tests: list[Any]
 ) -> Work | None:
     """The first rule that holds decides; the input passes through unchanged.
 
-    `tests` are the rules' evaluators of (value, env), where the compiler has them.
+    `tests` are the rules' evaluators of (value, env), where the compiler has them (None where not).
     """
     if not _plain(common) or any(branch.assign is not None or branch.output is not None for branch in branches):
         return None
     name = common["name"]
-    tests = tests or [None] * len(branches)
     rules = tuple(
         (test if test is not None else _scoped(branch.condition), branch.next)
         for test, branch in zip(tests, branches, strict=True)
@@ -82,11 +79,11 @@ def choice_work(
     def work(raw: JSON, env: Env, decisions: list[Decision]) -> Outcome:
         for index, (test, next_name) in enumerate(rules):
             if test(raw, env):
-                decisions.append(_new_decision(Decision, ("choice", name, index)))
+                decisions.append(new_record(Decision, ("choice", name, index)))
                 return raw, next_name, None
         if default is None:
             raise NoChoiceMatched("No Matches!")
-        decisions.append(_new_decision(Decision, ("choice", name, -1)))
+        decisions.append(new_record(Decision, ("choice", name, -1)))
         return raw, default, None
 
     return work
