@@ -19,7 +19,7 @@ import pytest
 
 import asl
 from asl.errors import AslError
-from helpers import CALLBACK, GUARD, machine, types
+from helpers import CALLBACK, GUARD, callback_machine, machine, types
 
 pytestmark = pytest.mark.anyio
 
@@ -308,7 +308,7 @@ async def test_a_caught_task_timeout_cancels_the_callable_and_moves_on() -> None
 
 async def test_a_callback_task_timing_out_leaves_no_token() -> None:
     submitted: list[str] = []
-    mach = machine({"T": hang_task(CALLBACK, TimeoutSeconds=60, Parameters={"token.$": "$$.Task.Token"})})
+    mach = callback_machine(TimeoutSeconds=60)
     with anyio.fail_after(GUARD):
         async with asl.start(
             mach, {}, resources={CALLBACK: lambda event: submitted.append(event["token"])}, clock=asl.VirtualClock(0)
@@ -483,7 +483,7 @@ async def test_abort_of_a_map_inside_a_parallel_branch_aborts_both() -> None:
 
 
 async def test_abort_of_a_callback_task_withdraws_its_token() -> None:
-    mach = machine({"T": hang_task(CALLBACK, Parameters={"token.$": "$$.Task.Token"})})
+    mach = callback_machine()
     tokens: list[str] = []
     with anyio.fail_after(GUARD):
         async with asl.start(
