@@ -9,7 +9,7 @@ import anyio
 import pytest
 
 import asl
-from helpers import GUARD, hang, machine, run, types
+from helpers import GUARD, LOOP, hang, machine, run, types
 
 pytestmark = pytest.mark.anyio
 
@@ -92,6 +92,76 @@ async def test_execution_succeeded_carries_the_output_text() -> None:
 async def test_execution_failed_carries_error_and_cause() -> None:
     execution = await run(machine({"F": {"Type": "Fail", "Error": "E", "Cause": "C"}}), {})
     assert execution.history[-1].to_dict()["executionFailedEventDetails"] == {"error": "E", "cause": "C"}
+
+
+# -- recorded cheaply, read whole ----------------------------------------------------------------
+# A state that runs without waiting is recorded as one step and becomes its two events when the
+# history is read; with a follower (or near the quota) each event is recorded as it happens.
+# Both ways must give the same history.
+
+
+def _events(execution: asl.Execution) -> list[tuple[Any, ...]]:
+    return [(e.id, e.previous_event_id, e.timestamp, e.type, e.details) for e in execution.history]
+
+
+BAD_PATH = {"A": {"Type": "Pass", "Next": "B"}, "B": {"Type": "Pass", "InputPath": "$.missing", "End": True}}
+TOO_BIG = {
+    "A": {"Type": "Pass", "Next": "B"},
+    "B": {"Type": "Pass", "Parameters": {"a.$": "$.s", "b.$": "$.s"}, "End": True},
+}
+ASSIGNS = {"A": {"Type": "Pass", "Assign": {"n": 1}, "Next": "B"}, "B": {"Type": "Pass", "End": True}}
+FAILS = {"A": {"Type": "Pass", "Next": "F"}, "F": {"Type": "Fail", "Error": "E", "Cause": "C"}}
+
+
+@pytest.mark.parametrize(
+    ("states", "value", "limit"),
+    [
+        *((LOOP, {}, quota) for quota in range(2, 14)),
+        (BAD_PATH, {}, 25_000),
+        (TOO_BIG, {"s": "x" * 140_000}, 25_000),
+        (ASSIGNS, {}, 25_000),
+        (FAILS, {}, 25_000),
+    ],
+)
+async def test_history_is_the_same_whether_followed_or_not(states: dict[str, Any], value: Any, limit: int) -> None:
+    limits = asl.Limits(history_events=limit, transitions=20)
+    alone = await run(machine(states), value, limits=limits, clock=asl.VirtualClock(7))
+    followed = await run(machine(states), value, limits=limits, clock=asl.VirtualClock(7), on_event=lambda event: None)
+    assert (alone.status, alone.error, alone.cause) == (followed.status, followed.error, followed.cause)
+    assert _events(alone) == _events(followed)
+    assert [event.id for event in alone.history] == list(range(1, len(alone.history) + 1))
+
+
+async def test_a_failing_instant_state_has_its_entered_event_and_no_exited_event() -> None:
+    execution = await run(machine(BAD_PATH), {})
+    assert types(execution) == [
+        "ExecutionStarted", "PassStateEntered", "PassStateExited", "PassStateEntered", "ExecutionFailed",
+    ]  # fmt: skip
+    assert "(entered at the event id #4)" in (execution.cause or "")
+
+
+async def test_history_read_while_the_execution_waits_holds_every_event_so_far() -> None:
+    reached, release = anyio.Event(), anyio.Event()
+
+    async def work(_event: Any) -> Any:
+        reached.set()
+        await release.wait()
+        return "done"
+
+    states = {"A": {"Type": "Pass", "Next": "B"}, "B": {"Type": "Pass", "Next": "T"},
+              "T": {"Type": "Task", "Resource": "work", "Next": "C"}, "C": {"Type": "Pass", "End": True}}  # fmt: skip
+    with anyio.fail_after(GUARD):
+        async with asl.start(machine(states), {}, resources={"work": work}, clock=asl.VirtualClock(0)) as execution:
+            await reached.wait()
+            so_far = execution.history
+            assert [event.type for event in so_far] == [
+                "ExecutionStarted", "PassStateEntered", "PassStateExited", "PassStateEntered", "PassStateExited",
+                "TaskStateEntered", "TaskScheduled", "TaskStarted",
+            ]  # fmt: skip
+            release.set()
+    assert execution.history is so_far  # one list, which grew
+    assert types(execution)[-4:] == ["TaskStateExited", "PassStateEntered", "PassStateExited", "ExecutionSucceeded"]
+    assert [(event.id, event.previous_event_id) for event in execution.history][-3:] == [(11, 10), (12, 11), (13, 12)]
 
 
 # -- Task events ------------------------------------------------------------------------------------

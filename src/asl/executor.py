@@ -69,7 +69,6 @@ class Execution:
     output: JSON = None
     error: str | None = None
     cause: str | None = None
-    history: list[HistoryEvent] = field(default_factory=list)
     # Which Choice rule, Retrier and Catcher each decision took (for coverage; not in AWS's history).
     decisions: list[Decision] = field(default_factory=list)
     start_time: float = 0.0
@@ -84,7 +83,13 @@ class Execution:
 
     def __repr__(self) -> str:
         ending = f" {self.error}" if self.error else ""
-        return f"<Execution {self.name} {self.status.value}{ending}, {len(self.history)} events>"
+        count = self._history.count if self._history is not None else 0
+        return f"<Execution {self.name} {self.status.value}{ending}, {count} events>"
+
+    @property
+    def history(self) -> list[HistoryEvent]:
+        """The events recorded so far (GetExecutionHistory's, as `HistoryEvent`s), oldest first."""
+        return self._history.events if self._history is not None else []
 
     def raise_for_status(self) -> None:
         """Raise the execution's error as an ExecutionError unless it succeeded."""
@@ -203,30 +208,25 @@ def steps(run: Run, states: Mapping[str, State], state: State, raw: JSON, frame:
     (the value, the name of the next state or None).
 
     The hottest function of the library: `_enter` and `_exit` written out, with what they
-    look up taken once. While nothing follows the history and it is far from its limit, events
-    are appended here; otherwise `History.add` records them (it checks the limit and notifies).
-    The states share one Env, reset at each entry: they run one after another, and nothing
-    keeps an Env once its state has been exited.
+    look up taken once. While nothing follows the history and it is far from its limit, a state
+    that ends normally is recorded as one `Step` (the history makes its two events when read);
+    any other way through a state records its events with `History.add`, which checks the
+    limit and notifies. The states share one Env, reset at each entry: they run one after
+    another, and nothing keeps an Env once its state has been exited.
     """
-    history, lane, decisions = frame.history, frame.lane, run.decisions
-    events, now, limit = history.events, history.now, history.limit if history.listener is None else 0
-    env = _Entry(run, state, history, 0, frame.variables, run.random)  # one for them all, reset per state
+    history, lane, decisions, now = frame.history, frame.lane, run.decisions, frame.history.now
+    log = history.log
+    limit = history.limit - 1 if history.listener is None else 0  # a step's two events fit below it
+    env = _Entry(run, state, 0.0, frame.variables, run.random)  # one for them all, reset per state
     while True:
         run.transitions += 1
         if run.transitions > run.transition_limit:  # `count_transition` written out
             run.too_many_transitions()
-        entered_id = len(events) + 1
-        if entered_id < limit:
-            events.append(
-                new_record(
-                    HistoryEvent,
-                    (entered_id, lane.last, now(), state.entered_event, {"name": state.name, "input": raw}),
-                )
-            )
-            lane.last = entered_id
-        else:
-            entered_id = history.add(lane, state.entered_event, {"name": state.name, "input": raw})
-        env._state, env._entered_id, env._context = state, entered_id, None
+        entered_id = history.count + 1
+        env._state, env._entered, env._context = state, now(), None
+        recorded = entered_id >= limit  # then each event is recorded on its own, as it happens
+        if recorded:
+            _entered(history, lane, state, raw, env)
         try:
             work = state.work
             if work is not None:
@@ -234,27 +234,26 @@ def steps(run: Run, states: Mapping[str, State], state: State, raw: JSON, frame:
             else:
                 output, next_name, assigned = run_basic(state, raw, env, decisions)
         except ExecutionError as error:
+            if not recorded:
+                _entered(history, lane, state, raw, env)
             _evaluation_failed(error, state, frame)
             raise locate(error, state, entered_id) from None
-        if assigned:
+        if recorded or assigned:
+            if not recorded:
+                _entered(history, lane, state, raw, env)
             _exit(run, state, raw, output, assigned, frame)
         else:
             if output is not raw:  # an unchanged input was measured when it was made
-                if state.growth is None:
-                    run.check_size(output, state.name)
-                else:
-                    run.check_grown(output, raw, state.growth, state.name)
-            exited_id = len(events) + 1
-            if exited_id < limit:
-                events.append(
-                    new_record(
-                        HistoryEvent,
-                        (exited_id, lane.last, now(), state.exited_event, {"name": state.name, "output": output}),
-                    )
-                )
-                lane.last = exited_id
-            else:
-                history.add(lane, state.exited_event, {"name": state.name, "output": output})
+                try:
+                    if state.growth is None:
+                        run.check_size(output, state.name)
+                    else:
+                        run.check_grown(output, raw, state.growth, state.name)
+                except ExecutionError:
+                    _entered(history, lane, state, raw, env)
+                    raise
+            log.append((lane.last, env._entered, state, raw, output))
+            history.count = lane.last = entered_id + 1
         if next_name is None:
             return output, None
         raw, state = output, states[next_name]
@@ -262,23 +261,24 @@ def steps(run: Run, states: Mapping[str, State], state: State, raw: JSON, frame:
             return output, next_name
 
 
+def _entered(history: History, lane: Lane, state: State, raw: JSON, env: _Entry) -> None:
+    history.add(lane, state.entered_event, {"name": state.name, "input": raw}, timestamp=env._entered)
+
+
 class _Entry(Env):
     """The Env of one entry into an instant state: `$$` is made only if an expression reads it."""
 
-    __slots__ = ("_run", "_state", "_history", "_entered_id")
+    __slots__ = ("_run", "_state", "_entered")
 
-    def __init__(  # noqa: PLR0913 - the six things an entry is made of, set directly
-        self, run: Run, state: State, history: History, entered_id: int, variables: Variables, rng: _random.Random
-    ) -> None:
+    def __init__(self, run: Run, state: State, entered: float, variables: Variables, rng: _random.Random) -> None:
         self._context = None
-        self._run, self._state, self._history, self._entered_id = run, state, history, entered_id
+        self._run, self._state, self._entered = run, state, entered
         self.variables, self.random = variables, rng
 
     @property
     def context(self) -> JSON:
         if self._context is None:
-            entered = self._history.events[self._entered_id - 1].timestamp
-            self._context = self._run.context(self._state, entered)
+            self._context = self._run.context(self._state, self._entered)
         return self._context  # type: ignore[return-value]  # a dict, made above
 
 
@@ -541,7 +541,6 @@ async def _drive(machine: StateMachine, execution: Execution) -> None:
     clock = run.clock
     follow = execution._listeners or execution._streams  # a follower may have come before the run began
     history = History(clock.now, execution._notify if follow else None, run.limits.history_events)
-    execution.history = history.events
     execution._history = history
     quotas = intrinsics.QUOTAS.set((run.limits.intrinsic_text, run.limits.array_range))
     run.turn = _turn()

@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
-from typing import Final, NamedTuple
+from typing import Any, Final, NamedTuple
 
 from .clock import iso
 from .context import JSON
 from .errors import RuntimeFailure
 from .paths import dumps
 
-__all__ = ["Decision", "History", "HistoryEvent", "Lane", "new_record"]
+__all__ = ["Decision", "History", "HistoryEvent", "Lane", "Step", "new_record"]
 
 # Which details object each event type carries.
 _DETAILS: Final = {
@@ -108,6 +108,11 @@ def _details_key(kind: str) -> str:
 new_record: Final = tuple.__new__
 
 
+# One run of an instant state, kept until the history is read: (the id its Entered event follows,
+# the time of entry, the state, its input, its output). It stands for the state's two events.
+Step = tuple[int, float, Any, JSON, JSON]
+
+
 class Lane:
     """One thread of control (the execution, a branch, an iteration): the id its next event follows."""
 
@@ -118,13 +123,18 @@ class Lane:
 
 
 class History:
-    """The list of events of one execution, numbered from 1.
+    """The events of one execution, numbered from 1, built when they are read.
+
+    `add` records one event. The executor's loop over instant states records each state it
+    ran as one `Step` instead of its two events (Entered, Exited): most executions are never
+    asked for their history, and a step costs a fraction of two events. `events` turns the steps
+    into their events, in order, on first read after new ones. `count` is the number of events.
 
     AWS fails an execution whose history reaches its quota of events: past `limit` events,
     `add` raises States.Runtime (the execution's own closing event is always recorded).
     """
 
-    __slots__ = ("events", "now", "listener", "limit")
+    __slots__ = ("_events", "log", "count", "now", "listener", "limit")
 
     def __init__(
         self,
@@ -132,14 +142,39 @@ class History:
         listener: Callable[[HistoryEvent], None] | None = None,
         limit: int | None = None,
     ) -> None:
-        self.events: list[HistoryEvent] = []
+        self._events: list[HistoryEvent] = []
+        self.log: list[HistoryEvent | Step] = []  # what was recorded since `events` was last read
+        self.count = 0
         self.now = now
         self.listener = listener
         self.limit = sys.maxsize if limit is None else limit
 
     @property
+    def events(self) -> list[HistoryEvent]:
+        """Every event so far (one list, which grows as the execution goes on)."""
+        if self.log:
+            self._expand()
+        return self._events
+
+    @property
     def last_id(self) -> int:
-        return len(self.events)
+        return self.count
+
+    def _expand(self) -> None:
+        events = self._events
+        for record in self.log:
+            if isinstance(record, HistoryEvent):
+                events.append(record)
+                continue
+            previous, timestamp, state, value, output = record
+            entered = len(events) + 1
+            events += (
+                HistoryEvent(entered, previous, timestamp, state.entered_event, {"name": state.name, "input": value}),
+                HistoryEvent(
+                    entered + 1, entered, timestamp, state.exited_event, {"name": state.name, "output": output}
+                ),
+            )
+        self.log.clear()
 
     def note(self, kind: str, previous: int, details: dict[str, JSON] | None = None) -> int:
         """Record an event that follows `previous` without moving any lane (a Map's or
@@ -147,15 +182,23 @@ class History:
         event inside the state)."""
         return self.add(Lane(), kind, details, previous=previous)
 
-    def add(self, lane: Lane, kind: str, details: dict[str, JSON] | None = None, *, previous: int | None = None) -> int:
-        events = self.events
-        event_id = len(events) + 1
+    def add(
+        self,
+        lane: Lane,
+        kind: str,
+        details: dict[str, JSON] | None = None,
+        *,
+        previous: int | None = None,
+        timestamp: float | None = None,
+    ) -> int:
+        event_id = self.count + 1
         if event_id >= self.limit and not kind.startswith("Execution"):
             raise RuntimeFailure(f"The execution history reached its limit of {self.limit} events.")
         prev = lane.last if previous is None else previous
-        event = new_record(HistoryEvent, (event_id, prev, self.now(), kind, details))
-        events.append(event)
-        lane.last = event_id
+        at = self.now() if timestamp is None else timestamp
+        event = new_record(HistoryEvent, (event_id, prev, at, kind, details))
+        self.log.append(event)
+        self.count = lane.last = event_id
         if self.listener is not None:
             self.listener(event)
         return event_id
