@@ -109,23 +109,52 @@ class Comparison(Rule):
     relation: Relation = field(repr=False, compare=False)
     # The literal operand's key, computed once; None for `...Path` operators.
     operand_key: object = field(default=None, repr=False, compare=False)
+    # `test(value, env)`: `evaluate` as one function, composed once (every Choice transition runs it).
+    test: Callable[[JSON, Env], bool] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "test", _comparison(self))
 
     def evaluate(self, value: JSON, env: Env) -> bool:
-        variable, other = self.variable, self.operand_path
-        try:  # `_select` written out: every Choice transition comes here
-            left = self.key(variable.get(value, env))
-        except RuntimeFailure:
-            raise RuntimeFailure(MISSING_PATH.format(path=variable.text)) from None
-        if other is None:
-            right = self.operand_key
-        else:
+        return self.test(value, env)
+
+
+def _comparison(rule: Comparison) -> Callable[[JSON, Env], bool]:
+    """A comparison's test: the variable's key (and the operand path's), then the relation.
+    A number is its own key, so for the Numeric operators numbers skip the key function."""
+    get, text, key, relation = rule.variable.get, rule.variable.text, rule.key, rule.relation
+    numeric = key is _number
+    if rule.operand_path is None:
+        right_key = rule.operand_key
+
+        def with_literal(value: JSON, env: Env) -> bool:
             try:
-                right = self.key(other.get(value, env))
+                left = get(value, env)
             except RuntimeFailure:
-                raise RuntimeFailure(MISSING_PATH.format(path=other.text)) from None
-        if left is None or right is None:
-            return False
-        return self.relation(left, right)
+                raise RuntimeFailure(MISSING_PATH.format(path=text)) from None
+            if not (numeric and (type(left) is int or type(left) is float)):
+                left = key(left)
+            return left is not None and right_key is not None and relation(left, right_key)
+
+        return with_literal
+    other, other_text = rule.operand_path.get, rule.operand_path.text
+
+    def with_path(value: JSON, env: Env) -> bool:
+        try:
+            left = get(value, env)
+        except RuntimeFailure:
+            raise RuntimeFailure(MISSING_PATH.format(path=text)) from None
+        try:
+            right = other(value, env)
+        except RuntimeFailure:
+            raise RuntimeFailure(MISSING_PATH.format(path=other_text)) from None
+        if not (numeric and (type(left) is int or type(left) is float)):
+            left = key(left)
+        if not (numeric and (type(right) is int or type(right) is float)):
+            right = key(right)
+        return left is not None and right is not None and relation(left, right)
+
+    return with_path
 
 
 def _select(path: paths.Path, value: JSON, env: Env) -> JSON:

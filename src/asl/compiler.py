@@ -264,7 +264,7 @@ class _Compiler:
         compiled = self.guard(pointer, lambda: choice.compile_rule(body))
         if compiled is None:
             return lambda _scope: False
-        evaluate = compiled.evaluate
+        evaluate = compiled.test if isinstance(compiled, choice.Comparison) else compiled.evaluate
         predicate: Predicate = lambda scope: evaluate(scope.value, scope.env)  # noqa: E731 - kept in `direct`
         self.direct[predicate] = evaluate
         return predicate

@@ -15,7 +15,7 @@ from typing import Any, Final
 from .. import intrinsics, paths
 from ..context import JSON, Env
 from ..errors import NoChoiceMatched
-from ..history import Decision, new_record
+from ..history import Decision
 from ..model import ChoiceBranch, Scope
 
 __all__ = ["Outcome", "Work", "choice_work", "pass_growth", "pass_work"]
@@ -72,18 +72,19 @@ def choice_work(
         return None
     name = common["name"]
     rules = tuple(
-        (test if test is not None else _scoped(branch.condition), branch.next)
-        for test, branch in zip(tests, branches, strict=True)
+        (test if test is not None else _scoped(branch.condition), branch.next, Decision("choice", name, index))
+        for index, (test, branch) in enumerate(zip(tests, branches, strict=True))
     )
+    otherwise = Decision("choice", name, -1)  # records are immutable: made once, shared by every run
 
     def work(raw: JSON, env: Env, decisions: list[Decision]) -> Outcome:
-        for index, (test, next_name) in enumerate(rules):
+        for test, next_name, decision in rules:
             if test(raw, env):
-                decisions.append(new_record(Decision, ("choice", name, index)))
+                decisions.append(decision)
                 return raw, next_name, None
         if default is None:
             raise NoChoiceMatched("No Matches!")
-        decisions.append(new_record(Decision, ("choice", name, -1)))
+        decisions.append(otherwise)
         return raw, default, None
 
     return work
