@@ -49,6 +49,15 @@ async def test_state_output_one_byte_over_256_kib_fails_the_execution() -> None:
     )
 
 
+async def test_outputs_that_grow_state_by_state_fail_at_the_state_that_crosses_the_quota() -> None:
+    double = {"Type": "Pass", "Parameters": {"a.$": "$", "b.$": "$"}}
+    mach = machine({"P1": {**double, "Next": "P2"}, "P2": {**double, "Next": "P3"}, "P3": {**double, "End": True}})
+    execution = await run(mach, {"s": "x" * 70_000})  # 70 KB, 140 KB, then 280 KB
+    assert execution.error == "States.DataLimitExceeded"
+    assert execution.cause is not None and "'P2'" in execution.cause
+    assert types(execution)[-3:] == ["PassStateExited", "PassStateEntered", "ExecutionFailed"]
+
+
 async def test_size_counts_utf8_bytes_not_characters() -> None:
     execution = await run(pass_of("é" * 140_000))  # 140,000 characters, 280,002 bytes
     assert execution.error == "States.DataLimitExceeded"

@@ -218,6 +218,9 @@ def steps(run: Run, states: Mapping[str, State], state: State, raw: JSON, frame:
     log = history.log
     limit = history.limit - 1 if history.listener is None else 0  # a step's two events fit below it
     env = _Entry(run, state, 0.0, frame.variables, run.random)  # one for them all, reset per state
+    sizes, quota = run.sizes, run.limits.payload_bytes
+    known: JSON = None  # the last output known to be at most `known_bound` bytes, not yet noted
+    known_bound = 0
     while True:
         run.transitions += 1
         if run.transitions > run.transition_limit:  # `count_transition` written out
@@ -244,21 +247,27 @@ def steps(run: Run, states: Mapping[str, State], state: State, raw: JSON, frame:
             _exit(run, state, raw, output, assigned, frame)
         else:
             if output is not raw:  # an unchanged input was measured when it was made
-                try:
-                    if state.growth is None:
+                growth = state.growth
+                if growth is not None:  # `Run.check_grown`, with the last bound kept here
+                    fixed, copies = growth
+                    bound = fixed + copies * (known_bound if raw is known else sizes.bound(raw)) if copies else fixed
+                if growth is None or bound > quota:
+                    try:
                         run.check_size(output, state.name)
-                    else:
-                        run.check_grown(output, raw, state.growth, state.name)
-                except ExecutionError:
-                    _entered(history, lane, state, raw, env)
-                    raise
+                    except ExecutionError:
+                        _entered(history, lane, state, raw, env)
+                        raise
+                else:
+                    known, known_bound = output, bound
             log.append((lane.last, env._entered, state, raw, output))
             history.count = lane.last = entered_id + 1
-        if next_name is None:
-            return output, None
-        raw, state = output, states[next_name]
-        if not state.instant:
-            return output, next_name
+        if next_name is not None:
+            raw, state = output, states[next_name]
+            if state.instant:
+                continue
+        if output is known:  # for the states after these
+            sizes.note_bound(output, known_bound)
+        return output, next_name
 
 
 def _entered(history: History, lane: Lane, state: State, raw: JSON, env: _Entry) -> None:
