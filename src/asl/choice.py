@@ -125,33 +125,30 @@ def _comparison(rule: Comparison) -> Callable[[JSON, Env], bool]:
     get, text, key, relation = rule.variable.get, rule.variable.text, rule.key, rule.relation
     numeric = key is _number
     if rule.operand_path is None:
-        right_key = rule.operand_key
+        right = rule.operand_key
 
         def with_literal(value: JSON, env: Env) -> bool:
             try:
-                left = get(value, env)
+                found = get(value, env)
             except RuntimeFailure:
                 raise RuntimeFailure(MISSING_PATH.format(path=text)) from None
-            if not (numeric and (type(left) is int or type(left) is float)):
-                left = key(left)
-            return left is not None and right_key is not None and relation(left, right_key)
+            left = found if numeric and (type(found) is int or type(found) is float) else key(found)
+            return left is not None and right is not None and relation(left, right)
 
         return with_literal
     other, other_text = rule.operand_path.get, rule.operand_path.text
 
     def with_path(value: JSON, env: Env) -> bool:
         try:
-            left = get(value, env)
+            found = get(value, env)
         except RuntimeFailure:
             raise RuntimeFailure(MISSING_PATH.format(path=text)) from None
         try:
-            right = other(value, env)
+            operand = other(value, env)
         except RuntimeFailure:
             raise RuntimeFailure(MISSING_PATH.format(path=other_text)) from None
-        if not (numeric and (type(left) is int or type(left) is float)):
-            left = key(left)
-        if not (numeric and (type(right) is int or type(right) is float)):
-            right = key(right)
+        left = found if numeric and (type(found) is int or type(found) is float) else key(found)
+        right = operand if numeric and (type(operand) is int or type(operand) is float) else key(operand)
         return left is not None and right is not None and relation(left, right)
 
     return with_path

@@ -264,9 +264,9 @@ class _Compiler:
         compiled = self.guard(pointer, lambda: choice.compile_rule(body))
         if compiled is None:
             return lambda _scope: False
-        evaluate = compiled.test if isinstance(compiled, choice.Comparison) else compiled.evaluate
-        predicate: Predicate = lambda scope: evaluate(scope.value, scope.env)  # noqa: E731 - kept in `direct`
-        self.direct[predicate] = evaluate
+        test = compiled.test if isinstance(compiled, choice.Comparison) else compiled.evaluate
+        predicate: Predicate = lambda scope: test(scope.value, scope.env)  # noqa: E731 - kept in `direct`
+        self.direct[predicate] = test
         return predicate
 
     def state_parallel(self, raw: Raw, pointer: str, jsonata: bool, common: dict[str, Any]) -> State:
