@@ -16,7 +16,7 @@ import math
 import random as _random
 import re
 import threading
-from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -34,7 +34,7 @@ from .context import JSON, Env
 from .dataflow import caught, finish
 from .errors import AslError, DataLimitExceeded, ExecutionError, InvalidName, QueryEvaluationError, TaskFailed
 from .history import Decision, History, HistoryEvent, Lane, new_record
-from .model import MapState, ParallelState, Retrier, State, StateMachine, TaskState, WaitState
+from .model import Catcher, MapState, ParallelState, Retrier, State, StateMachine, TaskState, WaitState
 from .runtime import ACCOUNT, REGION, Frame, Limits, Run, TaskToken, Variables, locate, on_loop, record_aborted
 from .states.basic import run_basic, wait
 from .states.map import run_map
@@ -360,6 +360,14 @@ def _matches(names: tuple[str, ...], error: ExecutionError) -> bool:
     return False
 
 
+def _first_matching(clauses: Sequence[Retrier | Catcher], error: ExecutionError) -> int | None:
+    """The index of the first Retrier or Catcher whose ErrorEquals names `error`."""
+    for index, clause in enumerate(clauses):
+        if _matches(clause.error_equals, error):
+            return index
+    return None
+
+
 def _delay(retrier: Retrier, attempt: int, rng: _random.Random) -> float:
     """Seconds before retry number `attempt` (1-based) of one retrier."""
     delay = retrier.interval_seconds * retrier.backoff_rate ** (attempt - 1)
@@ -395,7 +403,7 @@ async def _run_with_retry(
             locate(error, state, entered_id)
             if not error.catchable:
                 raise
-            owner = next((i for i, r in enumerate(state.retry) if _matches(r.error_equals, error)), None)
+            owner = _first_matching(state.retry, error)
             if owner is not None and attempts[owner] < state.retry[owner].max_attempts:
                 run.decisions.append(new_record(Decision, ("retry", state.name, owner)))
                 attempts[owner] += 1
@@ -407,7 +415,7 @@ async def _run_with_retry(
                 continue
             if state.kind in ("Parallel", "Map"):
                 frame.history.note(f"{state.kind}StateFailed", frame.lane.last)
-            index = next((i for i, c in enumerate(state.catch) if _matches(c.error_equals, error)), None)
+            index = _first_matching(state.catch, error)
             if index is None:
                 raise
             run.decisions.append(new_record(Decision, ("catch", state.name, index)))

@@ -90,35 +90,35 @@ async def wait(run: Run, state: WaitState, raw: JSON, env: Env) -> Outcome:
 
 def _seconds(run: Run, state: WaitState, scope: Scope) -> float:
     if state.seconds is not None:
-        path = state.seconds_field == "SecondsPath"
-        where = field_text(state, "SecondsPath")
         try:
             value = state.seconds(scope)
         except paths.PathNotFound:
+            where = field_text(state, "SecondsPath")
             raise RuntimeFailure(f"The SecondsPath parameter does not reference an input value: {where}") from None
+        if type(value) is int and value >= 0:  # the common case
+            return float(value)
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not float(value).is_integer():
             problem = "cannot be parsed as a long value"
         elif value < 0:
             problem = "references a negative value"
         else:
             return float(value)
-        if path:
+        if state.seconds_field == "SecondsPath":
+            where = field_text(state, "SecondsPath")
             raise RuntimeFailure(f"The SecondsPath parameter {problem}: {where} == {text(value)}")
         raise QueryEvaluationError(f"The Seconds field must be a non-negative integer but was: {text(value)}")
 
     assert state.timestamp is not None
-    path = state.timestamp_field == "TimestampPath"
-    where = field_text(state, "TimestampPath")
     try:
         value = state.timestamp(scope)
     except paths.PathNotFound:
         value = None
     moment = timestamps.parse(value) if isinstance(value, str) else None
     if moment is None:
-        if path:
+        if state.timestamp_field == "TimestampPath":
             raise RuntimeFailure(
                 "The TimestampPath parameter does not reference a valid ISO-8601 extended offset date-time "
-                f"format string: {where} == {text(value) if value is not None else 'null'}"
+                f"format string: {field_text(state, 'TimestampPath')} == {text(value) if value is not None else 'null'}"
             )
         raise QueryEvaluationError(
             "The Timestamp field cannot be parsed as an ISO-8601 extended offset date-time format string: "
