@@ -605,6 +605,7 @@ async def _drive(machine: StateMachine, execution: Execution) -> None:
         for stream in execution._streams:
             stream.close()
         intrinsics.QUOTAS.reset(quotas)
+        execution._run = None  # what only a running execution needs (its size caches, tokens, clock)
         execution._done.set()
 
 
