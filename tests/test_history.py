@@ -440,3 +440,21 @@ async def test_a_stop_records_the_aborted_children_in_index_order_every_time() -
         ]
         one_map = [item for index in range(8) for item in (("TaskStateAborted", None), ("MapIterationAborted", index))]
         assert stops == [*one_map, ("MapStateAborted", None)] * 2 + [("ParallelStateAborted", None)]
+
+
+async def test_a_stop_records_lone_branch_parallels_inside_a_parallel_in_branch_order() -> None:
+    """A Parallel of one branch hands its stop events to its parent directly; they must come
+    out in the same order as those of branches held and passed on."""
+
+    def lone(n: int) -> dict[str, Any]:
+        inner = {"StartAt": f"T{n}", "States": {f"T{n}": {"Type": "Task", "Resource": "hang", "End": True}}}
+        return {"StartAt": f"P{n}", "States": {f"P{n}": {"Type": "Parallel", "Branches": [inner], "End": True}}}
+
+    mach = machine({"P": {"Type": "Parallel", "Branches": [lone(0), lone(1)], "End": True}}, TimeoutSeconds=5)
+    for _ in range(5):
+        execution = await run(mach, {}, resources={"hang": hang})
+        stops = [(event.type, event.previous_event_id) for event in execution.history if event.type.endswith("Aborted")]
+        assert [kind for kind, _ in stops] == ["TaskStateAborted", "ParallelStateAborted"] * 2 + [
+            "ParallelStateAborted"
+        ]
+        assert execution.status is asl.Status.TIMED_OUT

@@ -122,6 +122,9 @@ class Lane:
         self.last = last
 
 
+_NO_LANE: Final = Lane()  # for `History.note`: the lane it moves is never read
+
+
 class History:
     """The events of one execution, numbered from 1, built when they are read.
 
@@ -180,7 +183,7 @@ class History:
         """Record an event that follows `previous` without moving any lane (a Map's or
         Parallel's Succeeded/Failed: AWS points it, and the Exited after it, at the last
         event inside the state)."""
-        return self.add(Lane(), kind, details, previous=previous)
+        return self.add(_NO_LANE, kind, details, previous=previous)
 
     def add(
         self,

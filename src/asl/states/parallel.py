@@ -70,24 +70,28 @@ async def run_parallel(run: Run, state: ParallelState, raw: JSON, env: Env, fram
         run.check_size(value, state.name)  # as for a Task: over the quota after Parameters is terminal
     history = frame.history
     started = history.add(frame.lane, "ParallelStateStarted")
-    results: list[JSON] = [None] * len(state.branches)
-    concurrent = len(state.branches) > 1
+    if len(state.branches) == 1:  # a lone branch: nothing to interleave, its stop events are the parent's
+        graph = state.branches[0]
+        child = Frame(Lane(started), ChainMap({}, frame.variables), history, False, frame.aborted)
+        try:
+            if graph.instant:  # it never waits: no coroutine
+                results = [steps(run, graph.states, graph.states[graph.start_at], value, child)[0]]
+            else:
+                results = [await run_graph(run, graph, value, child)]
+        finally:
+            frame.lane.last = history.last_id
+        history.note("ParallelStateSucceeded", frame.lane.last)
+        return results
 
+    results = [None] * len(state.branches)
     held: list[list[Callable[[], object]]] = [[] for _ in state.branches]  # *Aborted events, by branch
 
     async def branch(index: int) -> None:
-        child = Frame(Lane(started), ChainMap({}, frame.variables), history, concurrent, held[index])
-        graph = state.branches[index]
-        if graph.instant and not concurrent:  # a lone branch that never waits: no coroutine
-            results[index] = steps(run, graph.states, graph.states[graph.start_at], value, child)[0]
-        else:
-            results[index] = await run_graph(run, graph, value, child)
+        child = Frame(Lane(started), ChainMap({}, frame.variables), history, True, held[index])
+        results[index] = await run_graph(run, state.branches[index], value, child)
 
     try:
-        if concurrent:
-            await fan_out(run, len(state.branches), len(state.branches), branch)
-        elif state.branches:
-            await branch(0)
+        await fan_out(run, len(state.branches), len(state.branches), branch)
     finally:
         pass_on(frame, held)
         frame.lane.last = history.last_id  # closing events follow the last event of the branches
