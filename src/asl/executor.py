@@ -35,7 +35,7 @@ from .dataflow import caught, finish
 from .errors import AslError, DataLimitExceeded, ExecutionError, InvalidName, QueryEvaluationError, TaskFailed
 from .history import Decision, History, HistoryEvent, Lane, new_record
 from .model import Catcher, MapState, ParallelState, Retrier, State, StateMachine, TaskState, WaitState
-from .runtime import ACCOUNT, REGION, Frame, Limits, Run, TaskToken, Variables, locate, on_loop, record_aborted
+from .runtime import ACCOUNT, REGION, Entry, Frame, Limits, Run, TaskToken, locate, on_loop, record_aborted
 from .states.basic import run_basic, wait
 from .states.map import run_map
 from .states.parallel import run_parallel
@@ -217,7 +217,9 @@ def steps(run: Run, states: Mapping[str, State], state: State, raw: JSON, frame:
     history, lane, decisions, now = frame.history, frame.lane, run.decisions, frame.history.now
     log = history.log
     limit = history.limit - 1 if history.listener is None else 0  # a step's two events fit below it
-    env = _Entry(run, state, 0.0, frame.variables, run.random)  # one for them all, reset per state
+    env = frame.entry  # one for all the states of a frame (they run one at a time), reset per state
+    if env is None:
+        env = frame.entry = Entry(run, state, 0.0, frame.variables, run.random)
     sizes, quota = run.sizes, run.limits.payload_bytes
     known: JSON = None  # the last output known to be at most `known_bound` bytes, not yet noted
     known_bound = 0
@@ -270,25 +272,8 @@ def steps(run: Run, states: Mapping[str, State], state: State, raw: JSON, frame:
         return output, next_name
 
 
-def _entered(history: History, lane: Lane, state: State, raw: JSON, env: _Entry) -> None:
+def _entered(history: History, lane: Lane, state: State, raw: JSON, env: Entry) -> None:
     history.add(lane, state.entered_event, {"name": state.name, "input": raw}, timestamp=env._entered)
-
-
-class _Entry(Env):
-    """The Env of one entry into an instant state: `$$` is made only if an expression reads it."""
-
-    __slots__ = ("_run", "_state", "_entered")
-
-    def __init__(self, run: Run, state: State, entered: float, variables: Variables, rng: _random.Random) -> None:
-        self._context = None
-        self._run, self._state, self._entered = run, state, entered
-        self.variables, self.random = variables, rng
-
-    @property
-    def context(self) -> JSON:
-        if self._context is None:
-            self._context = self._run.context(self._state, self._entered)
-        return self._context  # type: ignore[return-value]  # a dict, made above
 
 
 async def run_state(run: Run, state: State, raw: JSON, frame: Frame) -> tuple[JSON, str | None]:

@@ -17,12 +17,12 @@ import anyio.lowlevel
 
 from . import paths, resources
 from .clock import Clock, iso
-from .context import JSON
+from .context import JSON, Env
 from .errors import DataLimitExceeded, ExecutionError, RuntimeFailure
 from .history import Decision, History, Lane
 from .model import State
 
-__all__ = ["ACCOUNT", "REGION", "Frame", "Limits", "Run", "TaskToken"]
+__all__ = ["ACCOUNT", "REGION", "Entry", "Frame", "Limits", "Run", "TaskToken"]
 
 REGION: Final = "us-east-1"
 ACCOUNT: Final = "123456789012"
@@ -83,12 +83,30 @@ class TaskToken:
         on_loop(lambda: self.heartbeat.set())
 
 
+class Entry(Env):
+    """The Env of the instant states of one frame, reset at each entry: `$$` is made only if an
+    expression reads it."""
+
+    __slots__ = ("_run", "_state", "_entered")
+
+    def __init__(self, run: Run, state: State, entered: float, variables: Variables, rng: _random.Random) -> None:
+        self._context = None
+        self._run, self._state, self._entered = run, state, entered
+        self.variables, self.random = variables, rng
+
+    @property
+    def context(self) -> JSON:
+        if self._context is None:
+            self._context = self._run.context(self._state, self._entered)
+        return self._context  # type: ignore[return-value]  # a dict, made above
+
+
 class Frame:
     """One thread of control (the execution, a branch, an iteration): where its events go,
     the variables it sees, and whether it runs beside siblings (then it yields between states).
     """
 
-    __slots__ = ("lane", "variables", "history", "concurrent", "aborted")
+    __slots__ = ("lane", "variables", "history", "concurrent", "aborted", "entry")
 
     def __init__(
         self,
@@ -101,6 +119,7 @@ class Frame:
         self.lane, self.variables, self.history, self.concurrent = lane, variables, history, concurrent
         # A branch's or iteration's *Aborted events, held for its parent to record in index order.
         self.aborted = aborted
+        self.entry: Entry | None = None  # the Env of this frame's instant states (made by the first)
 
 
 def record_aborted(frame: Frame, record: Callable[[], object]) -> None:
