@@ -83,23 +83,30 @@ def _constant(value: JSON) -> Evaluator:
 
 def _compile(raw: JSON) -> tuple[Evaluator, bool]:
     if isinstance(raw, dict):
-        parts: list[tuple[str, Evaluator]] = []
+        parts: list[tuple[str, str | None, Evaluator]] = []
         constant = True
         for key, value in raw.items():
             if key.endswith(".$"):
-                parts.append((key[:-2], compile_value(value, key)))  # type: ignore[arg-type]
+                evaluate = compile_value(value, key)  # type: ignore[arg-type]
+                parts.append((key[:-2], _direct_key(value), evaluate))
                 constant = False
             else:
                 evaluate, is_constant = _compile(value)
                 constant = constant and is_constant
-                parts.append((key, evaluate))
+                parts.append((key, None, evaluate))
         if constant:
             return _constant(raw), True
         frozen = tuple(parts)
 
         def build_object(value: JSON, env: Env) -> JSON:
             built = {}  # a loop, not a comprehension: no frame of its own (Python 3.11)
-            for key, evaluate in frozen:
+            for key, direct, evaluate in frozen:
+                if direct is not None:  # `$.name`: looked up here; the evaluator names what is missing
+                    try:
+                        built[key] = value[direct]  # type: ignore[index,call-overload]
+                        continue
+                    except (KeyError, TypeError):
+                        pass
                 built[key] = evaluate(value, env)
             return built
 
@@ -115,3 +122,13 @@ def _compile(raw: JSON) -> tuple[Evaluator, bool]:
 
         return build_array, False
     return _constant(raw), True
+
+
+def _direct_key(text: JSON) -> str | None:
+    """The key of a `$.name` path (one plain key of the input), else None."""
+    if not isinstance(text, str) or not text.startswith("$."):
+        return None
+    path = paths.compile(text)
+    if path.root == "data" and path.keys_only and len(path.segments) == 1:
+        return path.segments[0]  # type: ignore[return-value]
+    return None
