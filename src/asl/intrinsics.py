@@ -115,11 +115,30 @@ class Call:
             arg.path.get if isinstance(arg, PathArgument) else arg.run if isinstance(arg, Call) else arg.evaluate
             for arg in self.args
         )
-        object.__setattr__(self, "run", _compose(INTRINSICS[self.name].function, readers, self.template))
+        function = INTRINSICS[self.name].function
+        if len(self.args) == 2 and self.template is None and isinstance(self.args[1], Literal):
+            run = _with_literal(function, readers[0], self.args[1].value)  # `MathAdd($.i, 1)` and the like
+        else:
+            run = _compose(function, readers, self.template)
+        object.__setattr__(self, "run", run)
 
     def evaluate(self, value: JSON, env: Env) -> JSON:
         """The result for input `value` (the template's `$`); raises RuntimeFailure (States.Runtime)."""
         return self.run(value, env)
+
+
+def _with_literal(
+    function: Callable[[Sequence[object], Env], JSON], first: Callable[[JSON, Env], object], second: JSON
+) -> Callable[[JSON, Env], JSON]:
+    """A call of two arguments whose second is a literal, passed as it is."""
+
+    def two(value: JSON, env: Env) -> JSON:
+        try:
+            return function((first(value, env), second), env)
+        except RecursionError:
+            raise RuntimeFailure.too_deep() from None
+
+    return two
 
 
 def _compose(
