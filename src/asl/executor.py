@@ -30,7 +30,7 @@ from anyio.streams.memory import MemoryObjectSendStream
 from . import intrinsics
 from . import resources as resources_module
 from .clock import Clock, SystemClock, iso
-from .context import JSON, Env
+from .context import JSON
 from .dataflow import caught, finish
 from .errors import AslError, DataLimitExceeded, ExecutionError, InvalidName, QueryEvaluationError, TaskFailed
 from .history import Decision, History, HistoryEvent, Lane, new_record
@@ -278,14 +278,18 @@ def _entered(history: History, lane: Lane, state: State, raw: JSON, env: Entry) 
 
 async def run_state(run: Run, state: State, raw: JSON, frame: Frame) -> tuple[JSON, str | None]:
     """Enter one state, run it, exit it: (output, name of the next state or None)."""
-    entered_id, entered = _enter(run, state, raw, frame)
+    run.count_transition()
+    entered = run.clock.now()
+    entered_id = frame.history.add(
+        frame.lane, state.entered_event, {"name": state.name, "input": raw}, timestamp=entered
+    )
     if frame.concurrent:  # siblings take turns between states, as AWS interleaves them
         await run.turn()
     try:
         if isinstance(state, (TaskState, ParallelState, MapState)):
             output, next_name, assigned = await _run_with_retry(run, state, raw, frame, entered, entered_id)
         else:
-            env = Env(lambda: run.context(state, entered), frame.variables, run.random)
+            env = Entry(run, state, entered, frame.variables, run.random)
             if isinstance(state, WaitState):
                 output, next_name, assigned = await wait(run, state, raw, env)
             elif state.work is not None:  # an instant state in a concurrent frame
@@ -301,13 +305,6 @@ async def run_state(run: Run, state: State, raw: JSON, frame: Frame) -> tuple[JS
         raise
     _exit(run, state, raw, output, assigned, frame)
     return output, next_name
-
-
-def _enter(run: Run, state: State, raw: JSON, frame: Frame) -> tuple[int, float]:
-    """Count the transition and record the Entered event: (its id, the time of entry)."""
-    run.count_transition()
-    entered_id = frame.history.add(frame.lane, state.entered_event, {"name": state.name, "input": raw})
-    return entered_id, run.clock.now()
 
 
 def _exit(run: Run, state: State, raw: JSON, output: JSON, assigned: dict[str, JSON] | None, frame: Frame) -> None:
@@ -370,7 +367,7 @@ async def _run_with_retry(
     attempts = [0] * len(state.retry)
     retry_count = 0
     while True:
-        env = Env(partial(run.context, state, entered, retry_count), frame.variables, run.random)
+        env = Entry(run, state, entered, frame.variables, run.random, retry_count)
         try:
             match state:
                 case TaskState():

@@ -84,20 +84,29 @@ class TaskToken:
 
 
 class Entry(Env):
-    """The Env of the instant states of one frame, reset at each entry: `$$` is made only if an
-    expression reads it."""
+    """The Env of one state entry (`$$.State.RetryCount` for a Task, Parallel or Map attempt):
+    `$$` is made only if an expression reads it. The executor reuses one per frame for the
+    instant states it runs in a row, reset at each entry."""
 
-    __slots__ = ("_run", "_state", "_entered")
+    __slots__ = ("_run", "_state", "_entered", "_retry_count")
 
-    def __init__(self, run: Run, state: State, entered: float, variables: Variables, rng: _random.Random) -> None:
+    def __init__(  # noqa: PLR0913 - what `$$` is made of, and the variables and random source
+        self,
+        run: Run,
+        state: State,
+        entered: float,
+        variables: Variables,
+        rng: _random.Random,
+        retry_count: int | None = None,
+    ) -> None:
         self._context = None
-        self._run, self._state, self._entered = run, state, entered
+        self._run, self._state, self._entered, self._retry_count = run, state, entered, retry_count
         self.variables, self.random = variables, rng
 
     @property
     def context(self) -> JSON:
         if self._context is None:
-            self._context = self._run.context(self._state, self._entered)
+            self._context = self._run.context(self._state, self._entered, self._retry_count)
         return self._context  # type: ignore[return-value]  # a dict, made above
 
 
