@@ -108,8 +108,13 @@ def _details_key(kind: str) -> str:
 new_record: Final = tuple.__new__
 
 
-# One run of an instant state, kept until the history is read: (the id its Entered event follows,
-# the time of entry, the state, its input, its output). It stands for the state's two events.
+# What History.log holds until the history is read, as plain tuples: a HistoryEvent (a tuple
+# subclass) costs twice as much to make, and most histories are never read. Ids are not kept:
+# records are in event order, so the n-th event has id n.
+# One event: (the id it follows, its time, its type, its details).
+Record = tuple[int, float, str, "dict[str, JSON] | None"]
+# One run of an instant state: (the id its Entered event follows, the time of entry, the state,
+# its input, its output). It stands for the state's two events.
 Step = tuple[int, float, Any, JSON, JSON]
 
 
@@ -128,10 +133,9 @@ _NO_LANE: Final = Lane()  # for `History.note`: the lane it moves is never read
 class History:
     """The events of one execution, numbered from 1, built when they are read.
 
-    `add` records one event. The executor's loop over instant states records each state it
-    ran as one `Step` instead of its two events (Entered, Exited): most executions are never
-    asked for their history, and a step costs a fraction of two events. `events` turns the steps
-    into their events, in order, on first read after new ones. `count` is the number of events.
+    `add` records one event (as a `Record`). The executor's loop over instant states records
+    each state it ran as one `Step` instead of its two events (Entered, Exited). `events` makes
+    the HistoryEvents, in order, on first read after new records. `count` is the number of events.
 
     AWS fails an execution whose history reaches its quota of events: past `limit` events,
     `add` raises States.Runtime (the execution's own closing event is always recorded).
@@ -146,7 +150,7 @@ class History:
         limit: int | None = None,
     ) -> None:
         self._events: list[HistoryEvent] = []
-        self.log: list[HistoryEvent | Step] = []  # what was recorded since `events` was last read
+        self.log: list[Record | Step | HistoryEvent] = []  # recorded since `events` was last read
         self.count = 0
         self.now = now
         self.listener = listener
@@ -166,7 +170,11 @@ class History:
     def _expand(self) -> None:
         events = self._events
         for record in self.log:
-            if isinstance(record, HistoryEvent):
+            if len(record) == 4:
+                previous, at, kind, details = record  # a Record
+                events.append(new_record(HistoryEvent, (len(events) + 1, previous, at, kind, details)))
+                continue
+            if isinstance(record, HistoryEvent):  # one a listener was given, kept as it is
                 events.append(record)
                 continue
             previous, timestamp, state, value, output = record
@@ -199,9 +207,11 @@ class History:
             raise RuntimeFailure(f"The execution history reached its limit of {self.limit} events.")
         prev = lane.last if previous is None else previous
         at = self.now() if timestamp is None else timestamp
-        event = new_record(HistoryEvent, (event_id, prev, at, kind, details))
-        self.log.append(event)
         self.count = lane.last = event_id
-        if self.listener is not None:
+        if self.listener is None:
+            self.log.append((prev, at, kind, details))
+        else:
+            event = new_record(HistoryEvent, (event_id, prev, at, kind, details))
+            self.log.append(event)
             self.listener(event)
         return event_id
