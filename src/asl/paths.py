@@ -87,8 +87,10 @@ class Path:
 
             return get_key
 
+        context = self.root == "context"
+
         def get_keys(value: JSON, env: Env) -> JSON:  # names only: walked without checks
-            found = node = value if data else root(value, env)
+            found = node = value if data else env.context if context else root(value, env)
             try:
                 for segment in segments:
                     found = found[segment]  # type: ignore[index]
