@@ -168,6 +168,9 @@ def _compose(
 
         return two
 
+    if template is not None and template.valid and len(template.pieces) == len(readers):
+        return _format(template, readers[1:])
+
     def many(value: JSON, env: Env) -> JSON:
         values: list[object] = [read(value, env) for read in readers]
         if template is not None:
@@ -178,6 +181,23 @@ def _compose(
             raise RuntimeFailure.too_deep() from None
 
     return many
+
+
+def _format(template: _Template, readers: tuple[Callable[[JSON, Env], object], ...]) -> Callable[[JSON, Env], JSON]:
+    """States.Format with a literal template that fits its arguments: `format_` composed."""
+    head, pieces = template.pieces[0], template.pieces[1:]
+
+    def format_call(value: JSON, env: Env) -> JSON:
+        out = head
+        try:
+            for read, piece in zip(readers, pieces, strict=True):  # as many: checked when composed
+                found = read(value, env)
+                out += (found if type(found) is str else _java_text(found)) + piece
+        except RecursionError:
+            raise RuntimeFailure.too_deep() from None
+        return out
+
+    return format_call
 
 
 # ------------------------------------------------------------------------------------------ parser
@@ -685,6 +705,8 @@ _JSON_ESCAPES: Final[dict[int, str]] = {code: f"\\u{code:04X}" for code in range
 
 def _java_text(value: object) -> str:
     """A Format argument as AWS inserts it: strings raw, numbers as JSON, objects `{k=v, k2=[1, 2]}`."""
+    if type(value) is int:  # the common case (not a bool: its type is bool)
+        return str(value)
     if isinstance(value, str):
         return value
     if value is None:
