@@ -207,12 +207,13 @@ def steps(run: Run, states: Mapping[str, State], state: State, raw: JSON, frame:
     """Run Pass, Choice, Succeed and Fail states from `state` on, until one that waits (or the end):
     (the value, the name of the next state or None).
 
-    The hottest function of the library: `_enter` and `_exit` written out, with what they
-    look up taken once. While nothing follows the history and it is far from its limit, a state
-    that ends normally is recorded as one `Step` (the history makes its two events when read);
-    any other way through a state records its events with `History.add`, which checks the
-    limit and notifies. The states share one Env, reset at each entry: they run one after
-    another, and nothing keeps an Env once its state has been exited.
+    The hottest function of the library: `run_state`'s entry and `_exit` written out, with what
+    they look up taken once. While nothing follows the history and it is far from its limit, a
+    state that ends normally is recorded as one `Step` (the history makes its two events when
+    read); any other way through a state records its events with `History.add`, which checks
+    the limit and notifies. The states of a frame share one Env (`Frame.entry`), reset at each
+    entry: they run one after another, and nothing keeps an Env once its state has been exited.
+    A size bound it computes is kept for the next state and noted in `Run.sizes` at the end.
     """
     history, lane, decisions, now = frame.history, frame.lane, run.decisions, frame.history.now
     log = history.log
