@@ -132,6 +132,13 @@ async def test_history_is_the_same_whether_followed_or_not(states: dict[str, Any
     assert [event.id for event in alone.history] == list(range(1, len(alone.history) + 1))
 
 
+async def test_a_listener_is_given_the_very_events_the_history_holds() -> None:
+    given: list[asl.HistoryEvent] = []
+    execution = await run(machine(ASSIGNS), {}, on_event=given.append)
+    assert len(given) == len(execution.history) == 6
+    assert all(mine is theirs for mine, theirs in zip(given, execution.history, strict=True))
+
+
 async def test_a_failing_instant_state_has_its_entered_event_and_no_exited_event() -> None:
     execution = await run(machine(BAD_PATH), {})
     assert types(execution) == [
