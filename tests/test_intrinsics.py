@@ -203,6 +203,14 @@ def test_format_renders_values_as_aws_does(value: JSON, text: str) -> None:
     assert run("States.Format('<{}>', $.v)", {"v": value}) == f"<{text}>"
 
 
+@given(json_values, json_values)
+def test_format_with_a_literal_template_renders_as_with_a_template_read_from_the_input(x: JSON, y: JSON) -> None:
+    # A literal template is composed into one function when compiled; one read from the input
+    # goes through format_. Both must render every value alike.
+    data = {"t": "<{}|{}>", "x": x, "y": y}
+    assert run("States.Format('<{}|{}>', $.x, $.y)", data) == run("States.Format($.t, $.x, $.y)", data)
+
+
 def test_format_escaped_braces_are_not_placeholders() -> None:
     assert run(r"States.Format('\{\} {}', 1)") == "{} 1"
 
