@@ -168,23 +168,26 @@ class History:
         return self.count
 
     def _expand(self) -> None:
-        events = self._events
+        events, append = self._events, self._events.append
         for record in self.log:
-            if len(record) == 4:
-                previous, at, kind, details = record  # a Record
-                events.append(new_record(HistoryEvent, (len(events) + 1, previous, at, kind, details)))
-                continue
             if isinstance(record, HistoryEvent):  # one a listener was given, kept as it is
-                events.append(record)
-                continue
-            previous, timestamp, state, value, output = record
-            entered = len(events) + 1
-            events += (
-                HistoryEvent(entered, previous, timestamp, state.entered_event, {"name": state.name, "input": value}),
-                HistoryEvent(
-                    entered + 1, entered, timestamp, state.exited_event, {"name": state.name, "output": output}
-                ),
-            )
+                append(record)
+            elif len(record) == 4:
+                previous, at, kind, details = record  # a Record
+                append(new_record(HistoryEvent, (len(events) + 1, previous, at, kind, details)))
+            else:
+                previous, at, state, value, output = record  # a Step
+                entered, name = len(events) + 1, state.name
+                append(
+                    new_record(
+                        HistoryEvent, (entered, previous, at, state.entered_event, {"name": name, "input": value})
+                    )
+                )
+                append(
+                    new_record(
+                        HistoryEvent, (entered + 1, entered, at, state.exited_event, {"name": name, "output": output})
+                    )
+                )
         self.log.clear()
 
     def note(self, kind: str, previous: int, details: dict[str, JSON] | None = None) -> int:
