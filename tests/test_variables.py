@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -119,3 +120,42 @@ def test_inline_map_iterations_read_but_never_change_an_outer_variable(
         "Read": read(name, language),
     }
     assert run(states, {"items": items}, language) == {"v": outer, "input": [outer] * len(items)}
+
+
+# A branch or iteration gets a scope of its own only when one of its states may assign (its
+# Assign, a Choice rule's or a Catcher's); each way must keep the assignment inside it.
+def _assigning(way: str, n: int) -> dict[str, Any]:
+    """States A{n} -> Out{n} where A{n} assigns x = "inner" in the way named, Out{n} outputs x."""
+    first: dict[str, Any] = {
+        "state": {"Type": "Pass", "Assign": {"x": "inner"}, "Next": f"Out{n}"},
+        "choice rule": {
+            "Type": "Choice",
+            "Choices": [{"Variable": "$", "IsPresent": True, "Assign": {"x": "inner"}, "Next": f"Out{n}"}],
+        },
+        "catcher": {
+            "Type": "Parallel",
+            "Branches": [{"StartAt": f"F{n}", "States": {f"F{n}": {"Type": "Fail", "Error": "E"}}}],
+            "Catch": [{"ErrorEquals": ["E"], "Assign": {"x": "inner"}, "Next": f"Out{n}"}],
+            "End": True,
+        },
+        "nothing": {"Type": "Pass", "Next": f"Out{n}"},
+    }[way]
+    out = {"Type": "Pass", "Parameters": {"seen.$": "$x"}, "End": True}
+    return {"StartAt": f"A{n}", "States": {f"A{n}": first, f"Out{n}": out}}
+
+
+@pytest.mark.parametrize(
+    ("way", "seen"), [("state", "inner"), ("choice rule", "inner"), ("catcher", "inner"), ("nothing", "outer")]
+)
+@pytest.mark.parametrize("kind", ["Parallel", "Map"])
+def test_a_branch_or_iteration_reads_outer_variables_and_keeps_its_assignments(kind: str, way: str, seen: str) -> None:
+    if kind == "Parallel":
+        inner: dict[str, Any] = {"Type": "Parallel", "Branches": [_assigning(way, 0), _assigning(way, 1)]}
+    else:
+        inner = {"Type": "Map", "ItemsPath": "$.items", "ItemProcessor": _assigning(way, 0)}
+    states = {
+        "Set": {"Type": "Pass", "Assign": {"x": "outer"}, "Next": "Inner"},
+        "Inner": {**inner, "ResultPath": "$.results", "Next": "Read"},
+        "Read": {"Type": "Pass", "Parameters": {"x.$": "$x", "results.$": "$.results"}, "End": True},
+    }
+    assert run(states, {"items": [1, 2]}, "JSONPath") == {"x": "outer", "results": [{"seen": seen}] * 2}

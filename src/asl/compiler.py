@@ -75,6 +75,7 @@ class _Compiler:
             timeout_seconds=raw.get("TimeoutSeconds") if timeout else None,
             definition=raw,
             instant=all(state.instant for state in states.values()),
+            assigns=any(_assigns(state) for state in states.values()),
         )
 
     # -- expressions -------------------------------------------------------------------------
@@ -355,3 +356,13 @@ class _Compiler:
 
 def _escape(name: str) -> str:
     return name.replace("~", "~0").replace("/", "~1")
+
+
+def _assigns(state: State) -> bool:
+    """Whether running `state` may assign variables in its frame."""
+    branches = state.choices if isinstance(state, ChoiceState) else ()
+    return (
+        state.assign is not None
+        or any(catcher.assign is not None for catcher in state.catch)
+        or any(branch.assign is not None for branch in branches)
+    )

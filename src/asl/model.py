@@ -193,6 +193,10 @@ class StateMachine:
     definition: Mapping[str, JSON] = field(default_factory=dict, repr=False)
     # Every state is a Pass, Choice, Succeed or Fail: a run of it never waits.
     instant: bool = field(default=False, compare=False)
+    # Some state of it may assign variables (its own Assign, a Choice rule's or a Catcher's).
+    # A branch or iteration of a graph that never does can read its parent's variables as they
+    # are, without a scope of its own (nested branches and iterations have their own).
+    assigns: bool = field(default=True, compare=False)
 
     def to_dict(self) -> dict[str, JSON]:
         """The definition this machine was compiled from (a deep copy)."""

@@ -8,6 +8,7 @@ import contextlib
 import json
 import random as _random
 import uuid
+from collections import ChainMap
 from collections.abc import Awaitable, Callable, Iterable, MutableMapping
 from dataclasses import dataclass
 from typing import Any, Final, NoReturn, cast
@@ -20,9 +21,9 @@ from .clock import Clock, iso
 from .context import JSON, Env
 from .errors import DataLimitExceeded, ExecutionError, RuntimeFailure
 from .history import Decision, History, Lane
-from .model import State
+from .model import State, StateMachine
 
-__all__ = ["ACCOUNT", "REGION", "Entry", "Frame", "Limits", "Run", "TaskToken"]
+__all__ = ["ACCOUNT", "REGION", "Entry", "Frame", "Limits", "Run", "TaskToken", "child_variables"]
 
 REGION: Final = "us-east-1"
 ACCOUNT: Final = "123456789012"
@@ -129,6 +130,12 @@ class Frame:
         # A branch's or iteration's *Aborted events, held for its parent to record in index order.
         self.aborted = aborted
         self.entry: Entry | None = None  # the Env of this frame's instant states (made by the first)
+
+
+def child_variables(graph: StateMachine, frame: Frame) -> Variables:
+    """The variables a branch or iteration of `graph` sees: a scope of its own over its
+    parent's or, when no state of it assigns any, its parent's as they are."""
+    return ChainMap({}, frame.variables) if graph.assigns else frame.variables
 
 
 def record_aborted(frame: Frame, record: Callable[[], object]) -> None:

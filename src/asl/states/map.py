@@ -6,7 +6,6 @@ run as child executions with a history of their own and no outer variables, as o
 
 from __future__ import annotations
 
-from collections import ChainMap
 from collections.abc import Callable
 from functools import partial
 from typing import Final
@@ -19,7 +18,7 @@ from ..dataflow import select, states_scope
 from ..errors import ExceedToleratedFailureThreshold, ExecutionError, QueryEvaluationError, RuntimeFailure
 from ..history import History, Lane
 from ..model import Expr, MapState, Scope
-from ..runtime import ACCOUNT, REGION, Frame, Run, field_text, number, pass_on, record_aborted
+from ..runtime import ACCOUNT, REGION, Frame, Run, child_variables, field_text, number, pass_on, record_aborted
 from .parallel import fan_out, runners
 
 __all__ = ["run_map"]
@@ -185,7 +184,7 @@ async def run_map(run: Run, state: MapState, raw: JSON, env: Env, frame: Frame) 
             child = Frame(Lane(), {}, History(run.clock.now), aborted=records)
         else:
             lane = Lane(inner.last)
-            child = Frame(lane, ChainMap({}, frame.variables), history, aborted=records)
+            child = Frame(lane, child_variables(processor, frame), history, aborted=records)
             history.add(lane, "MapIterationStarted", {"name": state.name, "index": index})
         try:
             results[index] = await run_graph(run, processor, value, child)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import ChainMap
 from collections.abc import Awaitable, Callable
 from functools import cache
 
@@ -13,7 +12,7 @@ from ..dataflow import effective_input
 from ..errors import ExecutionError
 from ..history import Lane
 from ..model import ParallelState
-from ..runtime import Frame, Run, pass_on
+from ..runtime import Frame, Run, child_variables, pass_on
 
 __all__ = ["fan_out", "run_parallel", "runners"]
 
@@ -72,7 +71,7 @@ async def run_parallel(run: Run, state: ParallelState, raw: JSON, env: Env, fram
     started = history.add(frame.lane, "ParallelStateStarted")
     if len(state.branches) == 1:  # a lone branch: nothing to interleave, its stop events are the parent's
         graph = state.branches[0]
-        child = Frame(Lane(started), ChainMap({}, frame.variables), history, False, frame.aborted)
+        child = Frame(Lane(started), child_variables(graph, frame), history, False, frame.aborted)
         try:
             if graph.instant:  # it never waits: no coroutine
                 results = [steps(run, graph.states, graph.states[graph.start_at], value, child)[0]]
@@ -87,8 +86,9 @@ async def run_parallel(run: Run, state: ParallelState, raw: JSON, env: Env, fram
     held: list[list[Callable[[], object]]] = [[] for _ in state.branches]  # *Aborted events, by branch
 
     async def branch(index: int) -> None:
-        child = Frame(Lane(started), ChainMap({}, frame.variables), history, True, held[index])
-        results[index] = await run_graph(run, state.branches[index], value, child)
+        graph = state.branches[index]
+        child = Frame(Lane(started), child_variables(graph, frame), history, True, held[index])
+        results[index] = await run_graph(run, graph, value, child)
 
     try:
         await fan_out(run, len(state.branches), len(state.branches), branch)
