@@ -211,16 +211,17 @@ def steps(run: Run, states: Mapping[str, State], state: State, raw: JSON, frame:
     they look up taken once. While nothing follows the history and it is far from its limit, a
     state that ends normally is recorded as one `Step` (the history makes its two events when
     read); any other way through a state records its events with `History.add`, which checks
-    the limit and notifies. The states of a frame share one Env (`Frame.entry`), reset at each
-    entry: they run one after another, and nothing keeps an Env once its state has been exited.
+    the limit and notifies. The states share one Env (`Run.entry`), reset at each entry: they
+    run one after another, and nothing keeps an Env once its state has been exited.
     A size bound it computes is kept for the next state and noted in `Run.sizes` at the end.
     """
     history, lane, decisions, now = frame.history, frame.lane, run.decisions, frame.history.now
     log = history.log
     limit = history.limit - 1 if history.listener is None else 0  # a step's two events fit below it
-    env = frame.entry  # one for all the states of a frame (they run one at a time), reset per state
+    env = run.entry  # one for every instant state of the run (they run one at a time), reset per state
     if env is None:
-        env = frame.entry = Entry(run, state, 0.0, frame.variables, run.random)
+        env = run.entry = Entry(run, state, 0.0, frame.variables, run.random)
+    env.variables = frame.variables
     sizes, quota = run.sizes, run.limits.payload_bytes
     known: JSON = None  # the last output known to be at most `known_bound` bytes, not yet noted
     known_bound = 0

@@ -86,8 +86,8 @@ class TaskToken:
 
 class Entry(Env):
     """The Env of one state entry (`$$.State.RetryCount` for a Task, Parallel or Map attempt):
-    `$$` is made only if an expression reads it. The executor reuses one per frame for the
-    instant states it runs in a row, reset at each entry."""
+    `$$` is made only if an expression reads it. The executor's loop over instant states uses
+    one per run (`Run.entry`), reset at each entry: that loop never runs inside itself."""
 
     __slots__ = ("_run", "_state", "_entered", "_retry_count")
 
@@ -116,7 +116,7 @@ class Frame:
     the variables it sees, and whether it runs beside siblings (then it yields between states).
     """
 
-    __slots__ = ("lane", "variables", "history", "concurrent", "aborted", "entry")
+    __slots__ = ("lane", "variables", "history", "concurrent", "aborted")
 
     def __init__(
         self,
@@ -129,7 +129,6 @@ class Frame:
         self.lane, self.variables, self.history, self.concurrent = lane, variables, history, concurrent
         # A branch's or iteration's *Aborted events, held for its parent to record in index order.
         self.aborted = aborted
-        self.entry: Entry | None = None  # the Env of this frame's instant states (made by the first)
 
 
 def child_variables(graph: StateMachine, frame: Frame) -> Variables:
@@ -180,6 +179,7 @@ class Run:
         self.transitions = 0
         self.transition_limit = float("inf") if limits.transitions is None else limits.transitions
         self.sizes = Sizes()
+        self.entry: Entry | None = None  # for `executor.steps`, made by its first call
         self.machine_name = "StateMachine"
         # How a concurrent branch lets its siblings run (set for the event loop by the executor).
         self.turn: Callable[[], Awaitable[None]] = anyio.lowlevel.checkpoint
