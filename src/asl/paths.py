@@ -69,6 +69,13 @@ class Path:
     def definite(self) -> bool:
         return self.query is None
 
+    @property
+    def key(self) -> str | None:
+        """The one key a `$.name` path reads from the data (the commonest path), else None."""
+        if self.root == "data" and self.keys_only and len(self.segments) == 1:
+            return self.segments[0]  # type: ignore[return-value]  # names only: a str
+        return None
+
     def _getter(self) -> Callable[[JSON, Env], JSON]:
         """The selected value: the node itself for a plain path, a list of matches otherwise."""
         walk, root, segments, data = self._walk, self._root, self.segments, self.root == "data"
@@ -76,12 +83,12 @@ class Path:
             return lambda value, env: walk(root(value, env))
         if data and not segments:
             return lambda value, env: value
-        if data and len(segments) == 1:
-            key = segments[0]
+        key = self.key
+        if key is not None:
 
             def get_key(value: JSON, env: Env) -> JSON:  # `$.name`, the most common path: one lookup
                 try:
-                    return value[key]  # type: ignore[index]
+                    return value[key]  # type: ignore[index,call-overload]
                 except (KeyError, TypeError):
                     return walk(value)
 

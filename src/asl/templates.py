@@ -61,12 +61,12 @@ def compile_value(text: str, field: str) -> Evaluator:
                     f"in the input '{paths.dumps(source)}'"
                 ) from None
 
-        if path.root == "data" and path.keys_only and len(path.segments) == 1:
-            key = path.segments[0]
+        key = path.key
+        if key is not None:
 
             def get_key(value: JSON, env: Env) -> JSON:  # `$.name`, the most common value: one lookup
                 try:
-                    return value[key]  # type: ignore[index]
+                    return value[key]  # type: ignore[index,call-overload]
                 except (KeyError, TypeError):
                     return get(value, env)
 
@@ -125,10 +125,5 @@ def _compile(raw: JSON) -> tuple[Evaluator, bool]:
 
 
 def _direct_key(text: JSON) -> str | None:
-    """The key of a `$.name` path (one plain key of the input), else None."""
-    if not isinstance(text, str) or not text.startswith("$."):
-        return None
-    path = paths.compile(text)
-    if path.root == "data" and path.keys_only and len(path.segments) == 1:
-        return path.segments[0]  # type: ignore[return-value]
-    return None
+    """The key of a `$.name` value (one plain key of the input), else None."""
+    return paths.compile(text).key if isinstance(text, str) and text.startswith("$.") else None
