@@ -42,6 +42,11 @@ class Rule:
         """Whether the rule holds; raises RuntimeFailure when a path of a data test selects nothing."""
         raise NotImplementedError
 
+    @property
+    def holds(self) -> Callable[[JSON, Env], bool]:
+        """`evaluate` as a plain function of (value, env): what a Choice state calls."""
+        return self.evaluate
+
 
 @dataclass(frozen=True, slots=True)
 class And(Rule):
@@ -109,14 +114,14 @@ class Comparison(Rule):
     relation: Relation = field(repr=False, compare=False)
     # The literal operand's key, computed once; None for `...Path` operators.
     operand_key: object = field(default=None, repr=False, compare=False)
-    # `test(value, env)`: `evaluate` as one function, composed once (every Choice transition runs it).
-    test: Callable[[JSON, Env], bool] = field(init=False, repr=False, compare=False)
+    # `holds(value, env)`: `evaluate` as one function, composed once (every Choice transition runs it).
+    holds: Callable[[JSON, Env], bool] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "test", _comparison(self))
+        object.__setattr__(self, "holds", _comparison(self))
 
     def evaluate(self, value: JSON, env: Env) -> bool:
-        return self.test(value, env)
+        return self.holds(value, env)
 
 
 def _comparison(rule: Comparison) -> Callable[[JSON, Env], bool]:

@@ -265,7 +265,7 @@ class _Compiler:
         compiled = self.guard(pointer, lambda: choice.compile_rule(body))
         if compiled is None:
             return lambda _scope: False
-        test = compiled.test if isinstance(compiled, choice.Comparison) else compiled.evaluate
+        test = compiled.holds
         predicate: Predicate = lambda scope: test(scope.value, scope.env)  # noqa: E731 - kept in `direct`
         self.direct[predicate] = test
         return predicate
