@@ -16,7 +16,7 @@ from .context import JSON
 from .errors import RuntimeFailure
 from .paths import dumps
 
-__all__ = ["Decision", "History", "HistoryEvent", "Lane", "Step", "new_record"]
+__all__ = ["Decision", "History", "HistoryEvent", "Lane", "new_record"]
 
 # Which details object each event type carries.
 _DETAILS: Final = {
