@@ -311,8 +311,10 @@ class _Compiler:
                 if jsonata
                 else self.template(batcher, "BatchInput", f"{pointer}/ItemBatcher")
             )
+        io = self.map_io(raw, pointer, jsonata)
         return MapState(
             **common,
+            **io,
             processor=processor,
             distributed=mode == "DISTRIBUTED",
             items=items,
@@ -329,6 +331,30 @@ class _Compiler:
             label=raw.get("Label"),
             item_reader=raw.get("ItemReader"),
         )
+
+    def map_io(self, raw: Raw, pointer: str, jsonata: bool) -> dict[str, Any]:
+        """A Map's ItemReader, ItemBatcher byte bound and ResultWriter, compiled (see asl.s3)."""
+        fields: dict[str, Any] = {}
+        batcher = raw.get("ItemBatcher") or {}
+        fields["batch_max_bytes"], _ = self.value_or_path(
+            batcher, "MaxInputBytesPerBatch", f"{pointer}/ItemBatcher", jsonata
+        )
+        for name, target in (("ItemReader", "reader_arguments"), ("ResultWriter", "writer_arguments")):
+            part = raw.get(name)
+            if not isinstance(part, dict):
+                continue
+            here = f"{pointer}/{name}"
+            if jsonata and "Arguments" in part:
+                fields[target] = self.jsonata(part["Arguments"], "Arguments", f"{here}/Arguments")
+            elif not jsonata and "Parameters" in part:
+                fields[target] = self.template(part, "Parameters", here)
+        config = (raw.get("ItemReader") or {}).get("ReaderConfig")
+        if isinstance(config, dict):
+            fields["reader_max_items"], _ = self.value_or_path(
+                config, "MaxItems", f"{pointer}/ItemReader/ReaderConfig", jsonata
+            )
+        fields["result_writer"] = raw.get("ResultWriter")
+        return fields
 
     # -- error handling ----------------------------------------------------------------------
 

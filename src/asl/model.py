@@ -180,6 +180,11 @@ class MapState(State):
     batch_input: Expr | None = None
     label: str | None = None
     item_reader: JSON = None
+    reader_arguments: Expr | None = None  # ItemReader Parameters / Arguments, a payload template
+    reader_max_items: Expr | None = None  # ReaderConfig MaxItems / MaxItemsPath
+    batch_max_bytes: Expr | None = None  # ItemBatcher MaxInputBytesPerBatch(Path)
+    result_writer: JSON = None
+    writer_arguments: Expr | None = None  # ResultWriter Parameters / Arguments
 
 
 @dataclass(frozen=True, slots=True, eq=False)
