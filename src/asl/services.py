@@ -189,7 +189,9 @@ class Services:
         """Every Task resource this does not serve, each with its pointer."""
         found: list[Problem] = []
         for pointer, resource in _task_resources(machine, "/States"):
-            if resource.startswith("arn:aws:states:::http:invoke") or self.resource(resource) is not None:
+            if resource.startswith(("arn:aws:states:::http:invoke", "arn:aws:states:::lambda:invoke")):
+                continue
+            if self.resource(resource) is not None:
                 continue
             if LAMBDA_ARN.match(resource):
                 continue
@@ -423,7 +425,8 @@ def optimized_error(family: str, model: Any, error: Exception) -> TaskFailed:
     details = response.get("Error", {})
     meta = response.get("ResponseMetadata", {})
     code = str(details.get("Code", ""))
-    known = _error_shapes(model).get(code)
+    shapes = _error_shapes(model)  # the query-protocol name finds SQS's shapes (QueueDoesNotExist)
+    known = shapes.get(code) or shapes.get(str(details.get("QueryErrorCode", "")))
     name = _exception(known) if known else generic
     message = details.get("Message") or ""
     cause = (
@@ -526,8 +529,9 @@ class _Optimized:
         model = self.services.client(self.service).meta.service_model
         return optimized_error(self.family, model, error)
 
-    def _call(self, params: dict[str, Any]) -> dict[str, Any]:
-        response: dict[str, Any] = self.services.call(self.service, self.operation, params, self._errors)
+    def _call(self, params: dict[str, Any], operation: str = "") -> dict[str, Any]:
+        operation = operation or self.operation
+        response: dict[str, Any] = self.services.call(self.service, operation, params, self._errors)
         return response
 
     def __call__(self, payload: JSON) -> Any:
@@ -596,7 +600,7 @@ class _Poller:
         """(done, result); raises TaskFailed for a job that ended badly."""
         integration = self.integration
         if integration.family == "glue":
-            response = integration._call({"JobName": self.job, "RunId": self.ident})
+            response = integration._call({"JobName": self.job, "RunId": self.ident}, "GetJobRun")
             run = _result(None, response["JobRun"], pascal=False)
             assert isinstance(run, dict)
             state = str(run.get("JobRunState", ""))
@@ -605,7 +609,7 @@ class _Poller:
             if _GLUE_DONE[state] is not None:
                 raise TaskFailed("States.TaskFailed", json.dumps(run, separators=(",", ":")))
             return True, run
-        response = integration._call({"executionArn": self.ident})
+        response = integration._call({"executionArn": self.ident}, "DescribeExecution")
         status = str(response.get("status", ""))
         if status == "RUNNING":
             return False, None
