@@ -182,6 +182,12 @@ def _add_run(commands: Any) -> None:
         "--virtual-time", action="store_true", help="Wait states, retries and timeouts take no real time"
     )
     parser.add_argument("--seed", type=int, metavar="N", help="repeatable UUIDs, task tokens and retry jitter")
+    parser.add_argument(
+        "--aws",
+        action="store_true",
+        help="call AWS (boto3's configuration: credentials, profile, region, AWS_ENDPOINT_URL) for the Tasks and "
+        "S3 readers and writers that --resources and mocks do not serve",
+    )
     parser.add_argument("--name", help="the execution's name (default: a UUID)")
     parser.add_argument(
         "--history", metavar="FILE", help="write the execution's events as JSON (GetExecutionHistory's shape)"
@@ -202,7 +208,7 @@ def _run(arguments: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
     import json
 
     from . import Status, VirtualClock, run
-    from .errors import AslError, DataLimitExceeded, InvalidName, ResourceError
+    from .errors import AslError, DataLimitExceeded, DefinitionError, InvalidName, ResourceError
 
     machine = _load_machine(arguments.machine, err)
     value = _read_json(arguments.input, "--input") if arguments.input is not None else {}
@@ -218,7 +224,12 @@ def _run(arguments: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
             name=arguments.name,
             on_event=_Progress(err) if _is_terminal(err) else None,
             task_override=task_override,
+            **({"aws": True} if arguments.aws else {}),
         )
+    except DefinitionError as error:  # --aws: a service or action boto3 does not know
+        for problem in error.problems:
+            err.write(f"{arguments.machine}#{problem.path}: {problem.message}\n")
+        raise _Stop(USAGE) from None
     except ResourceError as error:
         raise _Stop(RESOURCES, str(error)) from None
     except InvalidName as error:
