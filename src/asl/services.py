@@ -160,6 +160,10 @@ class Services:
             return served
 
     def _resource(self, name: str) -> Callable[..., Any] | None:
+        if name == "arn:aws:states:::http:invoke":
+            from .http_task import HttpInvoke
+
+            return HttpInvoke(self)
         sdk = SDK_ARN.match(name)
         if sdk:
             service = boto_service(sdk.group(1))
@@ -189,7 +193,7 @@ class Services:
         """Every Task resource this does not serve, each with its pointer."""
         found: list[Problem] = []
         for pointer, resource in _task_resources(machine, "/States"):
-            if resource.startswith(("arn:aws:states:::http:invoke", "arn:aws:states:::lambda:invoke")):
+            if resource.startswith("arn:aws:states:::lambda:invoke"):
                 continue
             if self.resource(resource) is not None:
                 continue
