@@ -20,7 +20,7 @@ def test_etl_from_s3_to_dynamodb_with_results_in_s3(aws: Any) -> None:
 
     setup.main()
     out, err = io.StringIO(), io.StringIO()
-    argv = ["run", f"{EXAMPLE}/machine.asl.json", "--input", f"{EXAMPLE}/input.json", "--aws", "--virtual-time"]
+    argv = ["run", f"{EXAMPLE}/etl.asl.json", "--input", f"{EXAMPLE}/input.json", "--aws", "--virtual-time"]
     status = cli.main(argv, stdout=out, stderr=err)
     assert (status, err.getvalue()) == (0, "")
     report = json.loads(out.getvalue())

@@ -6,7 +6,7 @@ Uses boto3's own configuration, so point it at a local endpoint first, e.g. moto
     export AWS_ENDPOINT_URL=http://127.0.0.1:5000 AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing \
         AWS_DEFAULT_REGION=us-east-1
     python -m examples.etl_s3.setup
-    python -m asl run examples/etl_s3/machine.asl.json --input examples/etl_s3/input.json --aws --virtual-time
+    python -m asl run examples/etl_s3/etl.asl.json --input examples/etl_s3/input.json --aws --virtual-time
 """
 
 from __future__ import annotations
