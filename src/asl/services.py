@@ -22,6 +22,7 @@ import zlib
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from email.utils import format_datetime
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Final, cast
 
 from .context import JSON
@@ -256,31 +257,40 @@ def _snake(operation: str) -> str:
     return str(xform_name(operation))
 
 
-_SERVICE_IDS: dict[str, str] | None = None
-
-
-def boto_service(name: str) -> str | None:
-    """boto3's client name for an aws-sdk service name (`sfn` -> `stepfunctions`), or None."""
-    global _SERVICE_IDS
+@lru_cache(maxsize=1)
+def _botocore() -> Any:
     import botocore.session
 
-    session = botocore.session.get_session()
-    available = set(session.get_available_services())
+    return botocore.session.get_session()
+
+
+@lru_cache(maxsize=1)
+def _available() -> frozenset[str]:
+    return frozenset(_botocore().get_available_services())
+
+
+@lru_cache(maxsize=1)
+def _service_ids() -> dict[str, str]:
+    """SDK v2 service names (serviceIds without spaces, lower case) -> boto3's names."""
+    ids: dict[str, str] = {}
+    loader = _botocore().get_component("data_loader")
+    for service in sorted(_available()):
+        try:
+            model = loader.load_service_model(service, "service-2")
+        except Exception:  # noqa: BLE001 - a model botocore cannot load is skipped
+            continue
+        service_id = str(model.get("metadata", {}).get("serviceId", ""))
+        ids.setdefault(re.sub(r"[\s-]", "", service_id).lower(), service)
+    return ids
+
+
+@lru_cache(maxsize=512)
+def boto_service(name: str) -> str | None:
+    """boto3's client name for an aws-sdk service name (`sfn` -> `stepfunctions`), or None."""
     name = _SDK_NAMES.get(name, name)
-    if name in available:
+    if name in _available():
         return name
-    if _SERVICE_IDS is None:  # the SDK v2 names are serviceIds without spaces, lower case
-        ids: dict[str, str] = {}
-        loader = session.get_component("data_loader")
-        for service in sorted(available):
-            try:
-                model = loader.load_service_model(service, "service-2")
-            except Exception:  # noqa: BLE001 - a model botocore cannot load is skipped
-                continue
-            service_id = str(model.get("metadata", {}).get("serviceId", ""))
-            ids.setdefault(re.sub(r"[\s-]", "", service_id).lower(), service)
-        _SERVICE_IDS = ids
-    return _SERVICE_IDS.get(name.lower())
+    return _service_ids().get(name.lower())
 
 
 def _operation(services: Services, service: str, action: str) -> Any:
