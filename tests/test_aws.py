@@ -369,3 +369,16 @@ def test_clients_are_made_once_per_service_region_and_endpoint(aws: Any) -> None
 def test_aws_must_be_true_or_a_session() -> None:
     with pytest.raises(asl.AslError, match="boto3.Session"):
         asl.run(asl.parse(task("arn:aws:states:::sqs:sendMessage", {})), {}, aws="yes")
+
+
+def test_no_credentials_is_an_sdk_client_exception(aws: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    import boto3
+
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+    session = boto3.Session(region_name="us-east-1")
+    execution = asl.run(
+        asl.parse(task("arn:aws:states:::aws-sdk:s3:listBuckets", {})), {}, aws=session, clock=asl.VirtualClock(0)
+    )
+    assert execution.error == "S3.SdkClientException"
+    assert execution.cause == "Unable to load credentials from any of the providers in the chain."
