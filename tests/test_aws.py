@@ -364,6 +364,7 @@ def test_clients_are_made_once_per_service_region_and_endpoint(aws: Any) -> None
     first = services.connect(session).client("sqs")
     assert services.connect(session).client("sqs") is first
     assert services.connect(session).client("sns") is not first
+    assert services.connect(True).client("sqs") is services.connect(True).client("sqs")  # one default session
 
 
 def test_aws_must_be_true_or_a_session() -> None:

@@ -16,8 +16,10 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import re
 import threading
+import weakref
 import zlib
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
@@ -101,7 +103,14 @@ def connect(aws: object, clock: Any = None) -> Services:
         import boto3
     except ImportError:  # pragma: no cover - the extra is missing
         raise AwsUnavailable("aws=True needs boto3: install the 'aws' extra (pip install 'asl[aws]')") from None
-    session = boto3.Session() if aws is True else aws
+    global _DEFAULT_SESSION
+    if aws is True:
+        with _CLIENTS_LOCK:
+            if _DEFAULT_SESSION is None:  # one default session, so its clients serve every run
+                _DEFAULT_SESSION = boto3.Session()
+        session = _DEFAULT_SESSION
+    else:
+        session = aws
     if not isinstance(session, boto3.Session):
         raise AslError(f"aws must be True or a boto3.Session, not {type(aws).__name__}")
     return Services(session, clock)
@@ -117,7 +126,9 @@ def instant_text(moment: datetime) -> str:
     return text + "Z"
 
 
-_CLIENTS: dict[tuple[str, str, str | None, int], Any] = {}
+_DEFAULT_SESSION: Any = None
+# Clients per session (dropped with it), then per service, region and endpoint.
+_CLIENTS: weakref.WeakKeyDictionary[Any, dict[tuple[str, str, str | None], Any]] = weakref.WeakKeyDictionary()
 _CLIENTS_LOCK = threading.Lock()
 
 
@@ -134,12 +145,13 @@ class Services:
 
     def client(self, service: str) -> Any:
         """A boto3 client for `service`, made once per service, region and endpoint."""
-        endpoint = _endpoint(service)
-        key = (service, self.region, endpoint, id(self.session))
-        client = _CLIENTS.get(key)
+        key = (service, self.region, _endpoint(service))
+        clients = _CLIENTS.get(self.session)
+        client = clients.get(key) if clients is not None else None
         if client is None:
             with _CLIENTS_LOCK:
-                client = _CLIENTS.get(key)
+                clients = _CLIENTS.setdefault(self.session, {})
+                client = clients.get(key)
                 if client is None:
                     from botocore.config import Config
 
@@ -147,7 +159,7 @@ class Services:
                     # parameter checks to the service, which names the error.
                     config = Config(response_checksum_validation="when_required", parameter_validation=False)
                     client = self.session.client(service, region_name=self.region, config=config)
-                    _CLIENTS[key] = client
+                    clients[key] = client
         return client
 
     # -- what is served ------------------------------------------------------------------
@@ -245,8 +257,6 @@ class Services:
 
 
 def _endpoint(service: str) -> str | None:
-    import os
-
     specific = os.environ.get(f"AWS_ENDPOINT_URL_{service.upper().replace('-', '_')}")
     return specific or os.environ.get("AWS_ENDPOINT_URL")
 
