@@ -383,3 +383,16 @@ def test_no_credentials_is_an_sdk_client_exception(aws: Any, monkeypatch: pytest
     )
     assert execution.error == "S3.SdkClientException"
     assert execution.cause == "Unable to load credentials from any of the providers in the chain."
+
+
+def test_sdk_wait_for_task_token_waits_for_the_answer(aws: Any) -> None:
+    url = aws("sqs").create_queue(QueueName="q")["QueueUrl"]
+    definition = task(
+        "arn:aws:states:::aws-sdk:sqs:sendMessage.waitForTaskToken",
+        {"QueueUrl": url, "MessageBody.$": "$$.Task.Token"},
+        TimeoutSeconds=30,
+    )
+    execution = run(definition)
+    assert execution.error == "States.Timeout"  # nobody answered: the virtual 30 s passed
+    (message,) = aws("sqs").receive_message(QueueUrl=url)["Messages"]
+    assert message["Body"]  # the token was sent
