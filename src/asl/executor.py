@@ -41,7 +41,7 @@ from .states.map import run_map
 from .states.parallel import run_parallel
 from .states.task import run_task
 
-__all__ = ["Execution", "Limits", "Status", "execute", "run_blocking", "start"]
+__all__ = ["Execution", "Limits", "Status", "execute", "first_matching", "retry_delay", "run_blocking", "start"]
 
 
 class Status(StrEnum):
@@ -344,7 +344,7 @@ def _matches(names: tuple[str, ...], error: ExecutionError) -> bool:
     return False
 
 
-def _first_matching(clauses: Sequence[Retrier | Catcher], error: ExecutionError) -> int | None:
+def first_matching(clauses: Sequence[Retrier | Catcher], error: ExecutionError) -> int | None:
     """The index of the first Retrier or Catcher whose ErrorEquals names `error`."""
     for index, clause in enumerate(clauses):
         if _matches(clause.error_equals, error):
@@ -352,7 +352,7 @@ def _first_matching(clauses: Sequence[Retrier | Catcher], error: ExecutionError)
     return None
 
 
-def _delay(retrier: Retrier, attempt: int, rng: _random.Random) -> float:
+def retry_delay(retrier: Retrier, attempt: int, rng: _random.Random) -> float:
     """Seconds before retry number `attempt` (1-based) of one retrier."""
     delay = retrier.interval_seconds * retrier.backoff_rate ** (attempt - 1)
     if retrier.max_delay_seconds is not None:
@@ -387,19 +387,19 @@ async def _run_with_retry(
             locate(error, state, entered_id)
             if not error.catchable:
                 raise
-            owner = _first_matching(state.retry, error)
+            owner = first_matching(state.retry, error)
             if owner is not None and attempts[owner] < state.retry[owner].max_attempts:
                 run.decisions.append(new_record(Decision, ("retry", state.name, owner)))
                 attempts[owner] += 1
                 retry_count += 1
                 run.count_transition()
-                delay = _delay(state.retry[owner], attempts[owner], run.random)
+                delay = retry_delay(state.retry[owner], attempts[owner], run.random)
                 if delay > 0:
                     await run.clock.sleep(delay)
                 continue
             if state.kind in ("Parallel", "Map"):
                 frame.history.note(f"{state.kind}StateFailed", frame.lane.last)
-            index = _first_matching(state.catch, error)
+            index = first_matching(state.catch, error)
             if index is None:
                 raise
             run.decisions.append(new_record(Decision, ("catch", state.name, index)))
