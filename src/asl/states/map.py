@@ -21,7 +21,7 @@ from ..model import Expr, MapState, Scope
 from ..runtime import ACCOUNT, REGION, Frame, Run, child_variables, field_text, number, pass_on, record_aborted
 from .parallel import fan_out, runners
 
-__all__ = ["run_map"]
+__all__ = ["items", "limits", "run_map", "tolerance_exceeded"]
 
 INLINE_CONCURRENCY: Final = 40  # AWS runs about 40 inline iterations at once
 DISTRIBUTED_CONCURRENCY: Final = 1000  # AWS allows 10,000 children; fewer workers bound our memory
@@ -74,7 +74,14 @@ def _tolerance(state: MapState, scope: Scope) -> tuple[int | None, float | None]
     return count, percentage  # type: ignore[return-value]
 
 
-def _exceeded(failures: int, total: int, count: int | None, percentage: float | None) -> bool:
+def limits(state: MapState, scope: Scope) -> tuple[int, int | None, float | None]:
+    """MaxConcurrency (0: no bound), ToleratedFailureCount and ToleratedFailurePercentage, as an
+    attempt reads them (None: not set). Raises RuntimeFailure or QueryEvaluationError as AWS does."""
+    return (_concurrency(state, scope), *_tolerance(state, scope))
+
+
+def tolerance_exceeded(failures: int, total: int, count: int | None, percentage: float | None) -> bool:
+    """Whether `failures` of `total` iterations are more than the Map tolerates."""
     if count is not None and failures > count:
         return True
     return percentage is not None and total > 0 and failures * 100 / total > percentage
@@ -83,6 +90,13 @@ def _exceeded(failures: int, total: int, count: int | None, percentage: float | 
 async def _items(run: Run, state: MapState, raw: JSON, effective: JSON, env: Env) -> list[JSON]:
     if state.item_reader is not None:
         return await _read_items(run, state, effective, env)
+    return items(state, raw, effective, env)
+
+
+def items(state: MapState, raw: JSON, effective: JSON, env: Env) -> list[JSON]:
+    """The items a Map without an ItemReader iterates over: from ItemsPath (JSONPath; applied to
+    the effective input) or Items (JSONata), else the input itself. Raises as AWS does when
+    they are not an array."""
     if state.jsonata:
         if state.items is None:
             if not isinstance(raw, list):
@@ -96,7 +110,8 @@ async def _items(run: Run, state: MapState, raw: JSON, effective: JSON, env: Env
         return jsonata.expect(value, "array", expression, "Items")  # type: ignore[return-value]
     value = effective if state.items is None else state.items(Scope(effective, env))
     if not isinstance(value, list):
-        raise RuntimeFailure(f'Reference path "{state.items_field}" must point to array.')
+        shown = state.items_field.removeprefix("$") if state.items_field.startswith("$$") else state.items_field
+        raise RuntimeFailure(f'Reference path "{shown}" must point to array.')  # AWS shows $$.x as $.x
     return value
 
 
@@ -202,7 +217,7 @@ async def run_map(run: Run, state: MapState, raw: JSON, env: Env, frame: Frame) 
                 raise
             failures += 1
             results[index] = {"Error": error.error, "Cause": error.cause}
-            if _exceeded(failures, len(items), tolerated_count, tolerated_percentage):
+            if tolerance_exceeded(failures, len(items), tolerated_count, tolerated_percentage):
                 raise ExceedToleratedFailureThreshold(
                     "The specified tolerated failure threshold was exceeded"
                 ) from None
