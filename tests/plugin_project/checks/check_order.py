@@ -147,7 +147,11 @@ def test_one_state_by_itself(asl_machine: MachineLoader) -> None:
     routed = test_state(machine, "Route", input={"validated": {"total": 5, "express": True}})
     assert (routed.status, routed.next_state) == (TestStatus.SUCCEEDED, "Ship")
     throttled = test_state(
-        machine, "Validate", input=ORDER, mock=asl.TaskFailed("Lambda.TooManyRequestsException", "slow down")
+        machine,
+        "Validate",
+        input=ORDER,
+        mock=asl.TaskFailed("Lambda.TooManyRequestsException", "slow down"),
+        inspection_level="DEBUG",  # inspection data, errorDetails included, is sent from DEBUG on
     )
     assert throttled.status is TestStatus.RETRIABLE
     assert throttled.inspection_data["errorDetails"] == {"retryIndex": 0, "retryBackoffIntervalSeconds": 2}
