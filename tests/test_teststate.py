@@ -530,3 +530,15 @@ def test_item_reader_data_is_for_a_map_with_an_item_reader() -> None:
     assert result.output == [0, 1, 2]
     with pytest.raises(ValidationException, match="MapItemReaderData"):
         test_state(MAP, input={"items": [1]}, mock=[1], map_item_reader_data="[1]")
+
+
+def test_the_state_configuration_needs_a_mock() -> None:
+    with pytest.raises(ValidationException, match="does not support RetrierRetryCount when a mock is not specified"):
+        test_state(MACHINE, "Work", input=INPUT, retrier_retry_count=1, resources={FN: lambda p: p})
+
+
+def test_a_step_of_the_data_flow_that_fails_is_left_out() -> None:
+    state = {"Type": "Task", "Resource": FN, "Parameters": {"a.$": "$.missing"}, "End": True}
+    result = test_state(state, input={"b": 1}, mock={}, inspection_level="DEBUG")
+    assert (result.status, result.error) == (TestStatus.FAILED, "States.Runtime")
+    assert result.inspection_data == {"input": {"b": 1}, "afterInputPath": {"b": 1}}

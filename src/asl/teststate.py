@@ -457,6 +457,14 @@ class _Tester:
         replay.setstate(self.run.random.getstate())
         return Env(env.context, env.variables, replay)
 
+    def note(self, key: str, compute: Callable[[], JSON]) -> bool:
+        """Record one step of the data flow; a step that fails is left out (the attempt reports why)."""
+        try:
+            self.data[key] = compute()
+        except Exception:  # the real attempt raises the same error and reports it as the status
+            return False
+        return True
+
     def inspect_input(self, env: Env) -> None:
         state, raw = self.state, self.raw
         self.data["input"] = raw
@@ -464,34 +472,32 @@ class _Tester:
         if state.jsonata:
             arguments = state.arguments
             if arguments is not None:
-                self.data["afterArguments"] = _quietly(lambda: arguments(states_scope(env, raw)))
+                self.note("afterArguments", lambda: arguments(states_scope(env, raw)))
             return
-        after_input = _quietly(lambda: select(state.input_path, state.input_null, raw, env))
-        self.data["afterInputPath"] = after_input
+        if not self.note("afterInputPath", lambda: select(state.input_path, state.input_null, raw, env)):
+            return
         if isinstance(state, TaskState | PassState):
-            parameters = state.parameters
-            if parameters is not None:
-                self.data["afterParameters"] = _quietly(lambda: parameters(Scope(after_input, env)))
-            else:
+            after_input, parameters = self.data["afterInputPath"], state.parameters
+            if parameters is None:
                 self.data["afterParameters"] = after_input
+            else:
+                self.note("afterParameters", lambda: parameters(Scope(after_input, env)))
 
     def inspect_result(self, env: Env, result: JSON) -> None:
         state, raw = self.state, self.raw
         if state.jsonata:
             return
         env = self.probe(env)
-        selected = result
         selector = state.result_selector
-        if selector is not None:
-            selected = _quietly(lambda: selector(Scope(result, env)))
-        self.data["afterResultSelector"] = selected
-        path = state.result_path
-        if state.result_null:
-            self.data["afterResultPath"] = raw
-        elif path is None:
-            self.data["afterResultPath"] = selected
+        if selector is None:
+            self.data["afterResultSelector"] = result
+        elif not self.note("afterResultSelector", lambda: selector(Scope(result, env))):
+            return
+        selected, path = self.data["afterResultSelector"], state.result_path
+        if state.result_null or path is None:
+            self.data["afterResultPath"] = raw if state.result_null else selected
         else:
-            self.data["afterResultPath"] = _quietly(lambda: path.put(raw, selected))
+            self.note("afterResultPath", lambda: path.put(raw, selected))
 
     def assign(self, assigned: dict[str, JSON] | None) -> None:
         if assigned:
@@ -544,11 +550,3 @@ def _parsed(text: str) -> JSON:
     except ValueError:
         return None
     return value
-
-
-def _quietly(compute: Callable[[], JSON]) -> JSON:
-    """An inspection value; None where the field cannot be evaluated (the attempt reports why)."""
-    try:
-        return compute()
-    except Exception:  # the real attempt raises the same error and reports it as the status
-        return None

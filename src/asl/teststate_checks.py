@@ -188,6 +188,14 @@ def check_request(  # noqa: PLR0913 - the request's parameters that AWS checks
         raise ValidationException("TestState does not support RevealSecrets when a mock is specified.")
     if mocked and not isinstance(state, TaskState | ParallelState | MapState):
         raise ValidationException(f"State type '{state.kind}' is not supported when a mock is specified")
+    if not mocked:  # the state configuration describes what a mock stands for
+        for name, value in (
+            ("RetrierRetryCount", retrier_retry_count),
+            ("MapIterationFailureCount", map_iteration_failure_count),
+            ("MapItemReaderData", map_item_reader_data),
+        ):
+            if value is not None:
+                raise ValidationException(f"TestState does not support {name} when a mock is not specified.")
     _check_configuration(state, mock, map_iteration_failure_count, error_caused_by_state, map_item_reader_data)
     if not mocked:
         _check_unmocked(state)
@@ -215,10 +223,6 @@ def _check_configuration(
     state: State, mock: object, failures: int | None, caused_by: str | None, reader_data: str | None
 ) -> None:
     if failures is not None:
-        if isinstance(mock, NotMocked):
-            raise ValidationException(
-                "TestState does not support MapIterationFailureCount when a mock is not specified."
-            )
         if not isinstance(state, MapState):
             raise ValidationException("TestState supports MapIterationFailureCount only for Map states.")
         if isinstance(mock, list) and failures > len(mock):
