@@ -542,3 +542,19 @@ def test_a_step_of_the_data_flow_that_fails_is_left_out() -> None:
     result = test_state(state, input={"b": 1}, mock={}, inspection_level="DEBUG")
     assert (result.status, result.error) == (TestStatus.FAILED, "States.Runtime")
     assert result.inspection_data == {"input": {"b": 1}, "afterInputPath": {"b": 1}}
+
+
+def test_a_context_object_needs_a_mock() -> None:
+    with pytest.raises(ValidationException, match="does not support Context when a mock is not specified"):
+        test_state({"Type": "Pass", "End": True}, input={}, context={"Execution": {"Id": "x"}})
+
+
+def test_a_state_name_needs_a_whole_machine() -> None:
+    with pytest.raises(DefinitionError):
+        test_state({"Type": "Pass", "End": True}, "StateName", input={})
+
+
+def test_a_mocked_map_shows_what_its_item_selector_makes_of_each_item() -> None:
+    state = {**MAP, "ItemSelector": {"at.$": "$$.Map.Item.Index", "v.$": "$$.Map.Item.Value"}}
+    result = test_state(state, input={"items": ["a", "b"]}, mock=[1, 2], inspection_level="DEBUG")
+    assert result.inspection_data["afterItemSelector"] == [{"at": 0, "v": "a"}, {"at": 1, "v": "b"}]

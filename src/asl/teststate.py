@@ -68,6 +68,7 @@ _JSONPATH_KEYS: Final = {
         "input",
         "afterInputPath",
         "afterItemsPath",
+        "afterItemSelector",
         "afterResultSelector",
         "afterResultPath",
         "maxConcurrency",
@@ -78,7 +79,7 @@ _JSONPATH_KEYS: Final = {
 _PASS_WITH_RESULT: Final = ("input", "result", "afterResultSelector", "afterResultPath")
 _JSONATA_KEYS: Final = {
     "Task": ("input", "afterArguments", "result"),
-    "Map": ("input", "maxConcurrency", "toleratedFailureCount", "toleratedFailurePercentage"),
+    "Map": ("input", "afterItemSelector", "maxConcurrency", "toleratedFailureCount", "toleratedFailurePercentage"),
 }
 _ALWAYS: Final = ("errorDetails", "variables")
 
@@ -393,7 +394,7 @@ class _Tester:
 
     def mocked_map(self, state: MapState, env: Entry) -> JSON:
         """A mocked Map still reads its items and settings, and fails past its failure tolerance."""
-        from .states.map import items, limits, tolerance_exceeded
+        from .states.map import items, limits, selected_item, tolerance_exceeded
 
         raw = self.raw
         if state.jsonata:
@@ -409,6 +410,10 @@ class _Tester:
         elif self.settings.reader_data is not None:
             read = _parsed(self.settings.reader_data)
             found = read if isinstance(read, list) else None
+        if found is not None and state.item_selector is not None:
+            self.data["afterItemSelector"] = [
+                selected_item(state, raw, effective, env, index, item) for index, item in enumerate(found)
+            ]
         concurrency, count, percentage = limits(state, scope)
         self.data["maxConcurrency"] = concurrency
         if count is not None:

@@ -91,10 +91,10 @@ def resolve(
     else:
         source: Any = definition  # a Mapping here is JSON that has not been checked yet
         document = validation.load(source)
-        if isinstance(document, Mapping) and "States" not in document and "Type" in document:
-            name = state_name or _free_name(document)
-            document = _single_state_machine(name, document)
-            state_name = name
+        # A single state's definition; with a state name AWS reads it as a machine, and refuses it.
+        if isinstance(document, Mapping) and "States" not in document and "Type" in document and state_name is None:
+            state_name = _free_name(document)
+            document = _single_state_machine(state_name, document)
         machine = parse(document)
     state = _find(machine, state_name or machine.start_at)
     if state is None:
@@ -193,6 +193,7 @@ def check_request(  # noqa: PLR0913 - the request's parameters that AWS checks
             ("RetrierRetryCount", retrier_retry_count),
             ("MapIterationFailureCount", map_iteration_failure_count),
             ("MapItemReaderData", map_item_reader_data),
+            ("Context", context),
         ):
             if value is not None:
                 raise ValidationException(f"TestState does not support {name} when a mock is not specified.")

@@ -21,7 +21,7 @@ from ..model import Expr, MapState, Scope
 from ..runtime import ACCOUNT, REGION, Frame, Run, child_variables, field_text, number, pass_on, record_aborted
 from .parallel import fan_out, runners
 
-__all__ = ["items", "limits", "run_map", "tolerance_exceeded"]
+__all__ = ["items", "limits", "run_map", "selected_item", "tolerance_exceeded"]
 
 INLINE_CONCURRENCY: Final = 40  # AWS runs about 40 inline iterations at once
 DISTRIBUTED_CONCURRENCY: Final = 1000  # AWS allows 10,000 children; fewer workers bound our memory
@@ -115,6 +115,19 @@ def items(state: MapState, raw: JSON, effective: JSON, env: Env) -> list[JSON]:
     return value
 
 
+def selected_item(state: MapState, raw: JSON, effective: JSON, env: Env, index: int, item: JSON) -> JSON:
+    """The input of one iteration: the item, or what ItemSelector makes of it (with `$$.Map.Item`)."""
+    if state.item_selector is None:
+        return item
+    base = env.context
+    assert isinstance(base, dict)  # the executor always makes `$$` an object
+    context: dict[str, JSON] = {**base, "Map": {"Item": {"Index": index, "Value": item}}}
+    item_env = Env(context, env.variables, env.random)
+    if state.jsonata:
+        return state.item_selector(states_scope(item_env, raw))
+    return state.item_selector(Scope(effective, item_env))
+
+
 async def _read_items(run: Run, state: MapState, effective: JSON, env: Env) -> list[JSON]:
     """An ItemReader's items come from the callable registered under its Resource."""
     reader = state.item_reader if isinstance(state.item_reader, dict) else {}
@@ -182,18 +195,7 @@ async def run_map(run: Run, state: MapState, raw: JSON, env: Env, frame: Frame) 
 
     async def iteration(index: int) -> None:
         nonlocal failures
-        item = items[index]
-        if state.item_selector is not None:
-            base = env.context
-            assert isinstance(base, dict)  # the executor always makes `$$` an object
-            context: dict[str, JSON] = {**base, "Map": {"Item": {"Index": index, "Value": item}}}
-            item_env = Env(context, frame.variables, run.random)
-            if state.jsonata:
-                value = state.item_selector(states_scope(item_env, raw))
-            else:
-                value = state.item_selector(Scope(effective, item_env))
-        else:
-            value = item
+        value = selected_item(state, raw, effective, env, index, items[index])
         records: list[Callable[[], object]] = []  # what this iteration holds when stopped
         if state.distributed:  # a child execution: its own history, no outer variables
             child = Frame(Lane(), {}, History(run.clock.now), aborted=records)
