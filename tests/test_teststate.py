@@ -558,3 +558,8 @@ def test_a_mocked_map_shows_what_its_item_selector_makes_of_each_item() -> None:
     state = {**MAP, "ItemSelector": {"at.$": "$$.Map.Item.Index", "v.$": "$$.Map.Item.Value"}}
     result = test_state(state, input={"items": ["a", "b"]}, mock=[1, 2], inspection_level="DEBUG")
     assert result.inspection_data["afterItemSelector"] == [{"at": 0, "v": "a"}, {"at": 1, "v": "b"}]
+
+
+def test_variables_are_an_object() -> None:
+    with pytest.raises(ValidationException, match="variables must be a JSON object"):
+        test_state({"Type": "Pass", "End": True}, input={}, variables=[1])  # type: ignore[arg-type]

@@ -199,6 +199,8 @@ async def test_state_async(  # noqa: PLR0913 - one keyword per TestState request
     included). Raises as `test_state` does.
     """
     mocked = mock_of(mock, mock_result)
+    if variables is not None and not isinstance(variables, Mapping):
+        raise ValidationException("variables must be a JSON object: its keys are the variables' names")
     state = resolve(definition, state_name)
     check_request(
         state,
