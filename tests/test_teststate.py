@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import asl
 from asl import servicemodels
 from asl.context import JSON
 from asl.errors import AslError, DefinitionError
 from asl.teststate import TestStatus, ValidationException, test_state, test_state_async
+from strategies import json_scalars
 
 FN = "arn:aws:lambda:us-east-1:123456789012:function:work"
 
@@ -563,3 +567,21 @@ def test_a_mocked_map_shows_what_its_item_selector_makes_of_each_item() -> None:
 def test_variables_are_an_object() -> None:
     with pytest.raises(ValidationException, match="variables must be a JSON object"):
         test_state({"Type": "Pass", "End": True}, input={}, variables=[1])  # type: ignore[arg-type]
+
+
+FIELDS = st.sampled_from(["Entries", "EventId", "ConsumedCapacity", "CapacityUnits", "StatusCode", "Payload", "x"])
+SHAPED = st.recursive(
+    json_scalars, lambda inner: st.lists(inner, max_size=3) | st.dictionaries(FIELDS, inner), max_leaves=8
+)
+
+
+@settings(max_examples=150, deadline=None, database=None)
+@given(
+    resource=st.sampled_from(["events:putEvents", "dynamodb:putItem", "lambda:invoke", "aws-sdk:s3:getObject"]),
+    mock=SHAPED,
+    mode=st.sampled_from(["STRICT", "PRESENT"]),
+)
+def test_any_mocked_result_is_answered_or_refused(resource: str, mock: JSON, mode: str) -> None:
+    state = {"Type": "Task", "Resource": f"arn:aws:states:::{resource}", "End": True}
+    with contextlib.suppress(ValidationException):  # any other exception is a bug
+        assert test_state(state, input={}, mock_result=json.dumps(mock), mock_field_validation_mode=mode).output == mock
