@@ -16,13 +16,14 @@ for the rest. Time is virtual unless a clock is given.
 from __future__ import annotations
 
 import copy
+import functools
 import json
 import os
 import random as _random
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any, Final, Literal
+from typing import Any, Final, Literal, ParamSpec, TypeVar
 
 import anyio
 
@@ -57,6 +58,8 @@ START: Final = 1_704_067_200.0  # 2024-01-01T00:00:00Z: `$$` timestamps are the 
 MACHINE_NAME: Final = "TestStateMachine"
 Definition = StateMachine | Mapping[str, Any] | str | bytes | os.PathLike[str]
 Override = Callable[[str], Callable[..., Any] | None]
+P = ParamSpec("P")
+T = TypeVar("T")
 
 # The inspection data AWS sends, by state type and query language (besides `errorDetails` and
 # `variables`, which any state may have). A key is sent only when the attempt got that far.
@@ -115,62 +118,6 @@ class StateTestResult:
     history: list[HistoryEvent] = field(default_factory=list)
 
 
-def test_state(  # noqa: PLR0913 - one keyword per TestState request parameter
-    definition: Definition,
-    state_name: str | None = None,
-    *,
-    input: JSON = None,  # noqa: A002 - the ASL word
-    variables: Mapping[str, JSON] | None = None,
-    context: Mapping[str, JSON] | None = None,
-    mock: JSON | TaskFailed = None,
-    mock_result: str | None = None,
-    mock_field_validation_mode: str = "STRICT",
-    inspection_level: InspectionLevel = "INFO",
-    role_arn: str | None = None,
-    reveal_secrets: bool = False,
-    retrier_retry_count: int | None = None,
-    map_iteration_failure_count: int | None = None,
-    error_caused_by_state: str | None = None,
-    map_item_reader_data: str | None = None,
-    resources: Mapping[str, Callable[..., Any]] | None = None,
-    task_override: Override | None = None,
-    clock: Clock | None = None,
-    seed: int | None = 0,
-) -> StateTestResult:
-    """Run one state once, from synchronous code (the twin of `test_state_async`).
-
-    Raises DefinitionError for an invalid definition (and, as AWS does, for an unmocked Map or
-    Parallel), ValidationException for a request AWS refuses (an unknown state, a mock the
-    state cannot take or that does not fit its API's response, a context object AWS does not
-    accept, ...), and ResourceError when an unmocked Task's resource has no callable.
-    """
-
-    async def main() -> StateTestResult:
-        return await test_state_async(
-            definition,
-            state_name,
-            input=input,
-            variables=variables,
-            context=context,
-            mock=mock,
-            mock_result=mock_result,
-            mock_field_validation_mode=mock_field_validation_mode,
-            inspection_level=inspection_level,
-            role_arn=role_arn,
-            reveal_secrets=reveal_secrets,
-            retrier_retry_count=retrier_retry_count,
-            map_iteration_failure_count=map_iteration_failure_count,
-            error_caused_by_state=error_caused_by_state,
-            map_item_reader_data=map_item_reader_data,
-            resources=resources,
-            task_override=task_override,
-            clock=clock,
-            seed=seed,
-        )
-
-    return anyio.run(main)
-
-
 async def test_state_async(  # noqa: PLR0913 - one keyword per TestState request parameter
     definition: Definition,
     state_name: str | None = None,
@@ -195,8 +142,12 @@ async def test_state_async(  # noqa: PLR0913 - one keyword per TestState request
 ) -> StateTestResult:
     """Run one state once and report its status, output, next state and inspection data.
 
-    `mock=None` means not mocked (`mock_result` carries a result given as JSON text, `null`
-    included). Raises as `test_state` does.
+    Each keyword up to `map_item_reader_data` is one TestState request parameter; `mock=None`
+    means not mocked (`mock_result` carries a result given as JSON text, `null` included).
+    Raises DefinitionError for an invalid definition (and, as AWS does, for an unmocked Map or
+    Parallel), ValidationException for a request AWS refuses (an unknown state, a mock the
+    state cannot take or that does not fit its API's response, a context object AWS does not
+    accept, ...), and ResourceError when an unmocked Task's resource has no callable.
     """
     mocked = mock_of(mock, mock_result)
     if variables is not None and not isinstance(variables, Mapping):
@@ -232,6 +183,22 @@ async def test_state_async(  # noqa: PLR0913 - one keyword per TestState request
     return await tester.drive()
 
 
+def _blocking(function: Callable[P, Coroutine[Any, Any, T]]) -> Callable[P, T]:
+    """The synchronous twin of an async function: the same parameters, run in an event loop of its own."""
+
+    @functools.wraps(function)
+    def blocking(*args: P.args, **kwargs: P.kwargs) -> T:
+        return anyio.run(functools.partial(function, *args, **kwargs))
+
+    return blocking
+
+
+test_state = _blocking(test_state_async)
+test_state.__name__ = test_state.__qualname__ = "test_state"
+test_state.__doc__ = """Run one state once, from synchronous code: `test_state_async`'s twin.
+
+It takes the same parameters and raises the same errors.
+"""
 test_state.__test__ = False  # type: ignore[attr-defined]  # a library function, not a pytest test
 test_state_async.__test__ = False  # type: ignore[attr-defined]
 
