@@ -104,8 +104,12 @@ def _model(service: str) -> Any | None:
             "checking a mocked result against the service's API needs botocore: pip install 'asl[aws]' "
             "(or pass mock_field_validation_mode='NONE')"
         ) from None
+    session = _session()
+    # The SDK integrations name services as the Java SDK does (`acmpca`, `emrserverless`);
+    # botocore may spell the same name with hyphens (`acm-pca`, `emr-serverless`).
+    known = {name.replace("-", ""): name for name in session.get_available_services()}
     try:
-        return _session().get_service_model(service)
+        return session.get_service_model(known.get(service.replace("-", ""), service))
     except botocore.exceptions.UnknownServiceError:
         return None  # a service botocore does not know: nothing to check against
 
