@@ -585,3 +585,15 @@ def test_any_mocked_result_is_answered_or_refused(resource: str, mock: JSON, mod
     state = {"Type": "Task", "Resource": f"arn:aws:states:::{resource}", "End": True}
     with contextlib.suppress(ValidationException):  # any other exception is a bug
         assert test_state(state, input={}, mock_result=json.dumps(mock), mock_field_validation_mode=mode).output == mock
+
+
+def test_a_catcher_that_fails_itself_fails_the_state() -> None:
+    state = {
+        "Type": "Task",
+        "QueryLanguage": "JSONata",
+        "Resource": FN,
+        "Catch": [{"ErrorEquals": ["States.ALL"], "Output": "{% $nope.x() %}", "Next": "After"}],
+        "End": True,
+    }
+    result = test_state(state, input={}, mock=asl.TaskFailed("E", "C"))
+    assert (result.status, result.error) == (TestStatus.FAILED, "States.QueryEvaluationError")

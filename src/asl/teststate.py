@@ -32,9 +32,13 @@ from .clock import Clock, VirtualClock, iso
 from .context import JSON, Env
 from .dataflow import caught, finish, select, states_scope
 from .errors import ExceedToleratedFailureThreshold, ExecutionError, TaskFailed
+from .executor import first_matching, retry_delay
 from .history import History, HistoryEvent, Lane
 from .model import MapState, ParallelState, PassState, Scope, State, StateMachine, TaskState, WaitState
 from .runtime import ACCOUNT, REGION, Entry, Frame, Limits, Run
+from .states.basic import run_basic, wait
+from .states.map import items, limits, selected_item, tolerance_exceeded
+from .states.task import run_task
 from .teststate_checks import (
     STATE_NAME,
     NotMocked,
@@ -309,8 +313,6 @@ class _Tester:
 
     async def step(self) -> StateTestResult:
         """Pass, Choice, Wait, Succeed or Fail: one run of the state."""
-        from .states.basic import run_basic, wait
-
         state, raw, run, frame = self.state, self.raw, self.run, self.frame
         self.history.add(frame.lane, state.entered_event, {"name": state.name, "input": raw})
         env = Entry(run, state, self.clock.now(), frame.variables, run.random)
@@ -334,8 +336,6 @@ class _Tester:
 
     async def attempt(self, state: TaskState | ParallelState | MapState) -> StateTestResult:
         """Task, Parallel or Map: one attempt, then what its Retry and Catch make of an error."""
-        from .states.task import run_task
-
         run, frame, raw = self.run, self.frame, self.raw
         self.history.add(frame.lane, state.entered_event, {"name": state.name, "input": raw})
         env = Entry(run, state, self.clock.now(), frame.variables, run.random, self.settings.retry_count)
@@ -363,8 +363,6 @@ class _Tester:
 
     def mocked_map(self, state: MapState, env: Entry) -> JSON:
         """A mocked Map still reads its items and settings, and fails past its failure tolerance."""
-        from .states.map import items, limits, selected_item, tolerance_exceeded
-
         raw = self.raw
         if state.jsonata:
             effective, scope = raw, states_scope(env, raw)
@@ -401,8 +399,6 @@ class _Tester:
 
     def handle(self, state: TaskState | ParallelState | MapState, error: ExecutionError, env: Env) -> StateTestResult:
         """RETRIABLE when a Retrier has attempts left, CAUGHT_ERROR when a Catcher takes it, else FAILED."""
-        from .executor import first_matching, retry_delay
-
         if not error.catchable:
             return self.result(TestStatus.FAILED, error=error)
         retried = self.settings.retry_count
@@ -415,7 +411,10 @@ class _Tester:
         if index is None:
             return self.result(TestStatus.FAILED, error=error)
         catcher = state.catch[index]
-        output, assigned = caught(state, catcher, self.raw, error, env)
+        try:
+            output, assigned = caught(state, catcher, self.raw, error, env)
+        except ExecutionError as failure:  # the Catcher's own Output or Assign failed
+            return self.result(TestStatus.FAILED, error=failure)
         self.assign(assigned)
         if not state.jsonata:
             self.data["afterResultPath"] = output

@@ -12,7 +12,7 @@ import os
 from collections.abc import Mapping
 from typing import Any, Final
 
-from . import resources, servicemodels
+from . import parse, resources, servicemodels, validation
 from .context import JSON
 from .errors import AslError, DefinitionError, ExecutionError, Problem
 from .model import MapState, ParallelState, State, StateMachine, TaskState
@@ -80,8 +80,6 @@ def resolve(
 ) -> State:
     """The state a request tests: `state_name` in a machine (its StartAt when None), or the
     single state `definition` is, named StateName. Raises DefinitionError or ValidationException."""
-    from . import parse, validation
-
     if state_name == "":  # the SDK refuses it before sending
         raise ValidationException(
             "Parameter validation failed:\nInvalid length for parameter stateName, value: 0, valid min length: 1"
