@@ -597,3 +597,12 @@ def test_a_catcher_that_fails_itself_fails_the_state() -> None:
     }
     result = test_state(state, input={}, mock=asl.TaskFailed("E", "C"))
     assert (result.status, result.error) == (TestStatus.FAILED, "States.QueryEvaluationError")
+
+
+def test_a_mocked_map_shows_how_its_item_batcher_groups_the_items() -> None:
+    state = {**MAP, "ItemBatcher": {"MaxItemsPerBatch": 2, "BatchInput": {"b": 1}}}
+    result = test_state(state, input={"items": [1, 2, 3]}, mock=[1, 2], inspection_level="DEBUG")
+    assert result.inspection_data["afterItemBatcher"] == [
+        {"BatchInput": {"b": 1}, "Items": [1, 2]},
+        {"BatchInput": {"b": 1}, "Items": [3]},
+    ]

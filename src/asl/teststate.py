@@ -37,7 +37,7 @@ from .history import History, HistoryEvent, Lane
 from .model import MapState, ParallelState, PassState, Scope, State, StateMachine, TaskState, WaitState
 from .runtime import ACCOUNT, REGION, Entry, Frame, Limits, Run
 from .states.basic import run_basic, wait
-from .states.map import items, limits, selected_item, tolerance_exceeded
+from .states.map import batches, items, limits, selected_item, tolerance_exceeded
 from .states.task import run_task
 from .teststate_checks import (
     STATE_NAME,
@@ -76,6 +76,7 @@ _JSONPATH_KEYS: Final = {
         "afterInputPath",
         "afterItemsPath",
         "afterItemSelector",
+        "afterItemBatcher",
         "afterResultSelector",
         "afterResultPath",
         "maxConcurrency",
@@ -86,7 +87,14 @@ _JSONPATH_KEYS: Final = {
 _PASS_WITH_RESULT: Final = ("input", "result", "afterResultSelector", "afterResultPath")
 _JSONATA_KEYS: Final = {
     "Task": ("input", "afterArguments", "result"),
-    "Map": ("input", "afterItemSelector", "maxConcurrency", "toleratedFailureCount", "toleratedFailurePercentage"),
+    "Map": (
+        "input",
+        "afterItemSelector",
+        "afterItemBatcher",
+        "maxConcurrency",
+        "toleratedFailureCount",
+        "toleratedFailurePercentage",
+    ),
 }
 _ALWAYS: Final = ("errorDetails", "variables")
 
@@ -381,6 +389,8 @@ class _Tester:
             self.data["afterItemSelector"] = [
                 selected_item(state, raw, effective, env, index, item) for index, item in enumerate(found)
             ]
+        if found is not None and (state.batch_max_items is not None or state.batch_input is not None):
+            self.data["afterItemBatcher"] = batches(state, found, scope)
         concurrency, count, percentage = limits(state, scope)
         self.data["maxConcurrency"] = concurrency
         if count is not None:

@@ -21,7 +21,7 @@ from ..model import Expr, MapState, Scope
 from ..runtime import ACCOUNT, REGION, Frame, Run, child_variables, field_text, number, pass_on, record_aborted
 from .parallel import fan_out, runners
 
-__all__ = ["items", "limits", "run_map", "selected_item", "tolerance_exceeded"]
+__all__ = ["batches", "items", "limits", "run_map", "selected_item", "tolerance_exceeded"]
 
 INLINE_CONCURRENCY: Final = 40  # AWS runs about 40 inline iterations at once
 DISTRIBUTED_CONCURRENCY: Final = 1000  # AWS allows 10,000 children; fewer workers bound our memory
@@ -149,7 +149,8 @@ async def _read_items(run: Run, state: MapState, effective: JSON, env: Env) -> l
     return items[:limit] if isinstance(limit, int) and limit > 0 else items
 
 
-def _batches(state: MapState, items: list[JSON], scope: Scope) -> list[JSON]:
+def batches(state: MapState, items: list[JSON], scope: Scope) -> list[JSON]:
+    """The items grouped as ItemBatcher groups them: {"BatchInput"?, "Items"} each."""
     size = _read(state.batch_max_items, scope)
     if not isinstance(size, int) or size < 1:
         size = len(items) or 1
@@ -179,7 +180,7 @@ async def run_map(run: Run, state: MapState, raw: JSON, env: Env, frame: Frame) 
     items = await _items(run, state, raw, effective, env)
     concurrency = _concurrency(state, scope)
     if state.batch_max_items is not None or state.batch_input is not None:
-        items = _batches(state, items, scope)
+        items = batches(state, items, scope)
     history = frame.history
     history.add(frame.lane, "MapStateStarted", {"length": len(items)})
     tolerated_count, tolerated_percentage = _tolerance(state, scope)
