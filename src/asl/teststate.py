@@ -377,20 +377,7 @@ class _Tester:
         else:
             effective = select(state.input_path, state.input_null, raw, env)
             scope = Scope(effective, env)
-        found: list[JSON] | None = None
-        if state.item_reader is None:
-            found = items(state, raw, effective, env)
-            if not state.jsonata:
-                self.data["afterItemsPath"] = found
-        elif self.settings.reader_data is not None:
-            read = _parsed(self.settings.reader_data)
-            found = read if isinstance(read, list) else None
-        if found is not None and state.item_selector is not None:
-            self.data["afterItemSelector"] = [
-                selected_item(state, raw, effective, env, index, item) for index, item in enumerate(found)
-            ]
-        if found is not None and (state.batch_max_items is not None or state.batch_input is not None):
-            self.data["afterItemBatcher"] = batches(state, found, scope)
+        found = self.map_items(state, effective, env, scope)
         concurrency, count, percentage = limits(state, scope)
         self.data["maxConcurrency"] = concurrency
         if count is not None:
@@ -406,6 +393,27 @@ class _Tester:
             if tolerance_exceeded(failures, total, count, percentage):
                 raise ExceedToleratedFailureThreshold("The specified tolerated failure threshold was exceeded")
         return result
+
+    def map_items(self, state: MapState, effective: JSON, env: Entry, scope: Scope) -> list[JSON] | None:
+        """The items a mocked Map would iterate over (None: its ItemReader was not given data),
+        noting them as ItemsPath, ItemSelector and ItemBatcher make them."""
+        raw = self.raw
+        found: list[JSON] | None = None
+        if state.item_reader is None:
+            found = items(state, raw, effective, env)
+            if not state.jsonata:
+                self.data["afterItemsPath"] = found
+        elif self.settings.reader_data is not None:
+            read = _parsed(self.settings.reader_data)
+            found = read if isinstance(read, list) else None
+        if found is None:
+            return None
+        if state.item_selector is not None:
+            selected = [selected_item(state, raw, effective, env, index, item) for index, item in enumerate(found)]
+            self.data["afterItemSelector"] = selected
+        if state.batch_max_items is not None or state.batch_input is not None:
+            self.data["afterItemBatcher"] = batches(state, found, scope)
+        return found
 
     def handle(self, state: TaskState | ParallelState | MapState, error: ExecutionError, env: Env) -> StateTestResult:
         """RETRIABLE when a Retrier has attempts left, CAUGHT_ERROR when a Catcher takes it, else FAILED."""
