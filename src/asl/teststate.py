@@ -36,6 +36,7 @@ from .executor import first_matching, retry_delay
 from .history import History, HistoryEvent, Lane
 from .model import MapState, ParallelState, PassState, Scope, State, StateMachine, TaskState, WaitState
 from .runtime import ACCOUNT, REGION, Entry, Frame, Limits, Run
+from .servicemodels import FieldValidationMode
 from .states.basic import run_basic, wait
 from .states.map import batches, items, limits, selected_item, tolerance_exceeded
 from .states.task import run_task
@@ -49,6 +50,7 @@ from .teststate_checks import (
 )
 
 __all__ = [
+    "FieldValidationMode",
     "InspectionLevel",
     "StateTestResult",
     "TestStatus",
@@ -139,7 +141,7 @@ async def test_state_async(  # noqa: PLR0913 - one keyword per TestState request
     context: Mapping[str, JSON] | None = None,
     mock: JSON | TaskFailed = None,
     mock_result: str | None = None,
-    mock_field_validation_mode: str = "STRICT",
+    mock_field_validation_mode: FieldValidationMode = "STRICT",
     inspection_level: InspectionLevel = "INFO",
     role_arn: str | None = None,
     reveal_secrets: bool = False,
