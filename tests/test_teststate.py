@@ -606,3 +606,8 @@ def test_a_mocked_map_shows_how_its_item_batcher_groups_the_items() -> None:
         {"BatchInput": {"b": 1}, "Items": [1, 2]},
         {"BatchInput": {"b": 1}, "Items": [3]},
     ]
+
+
+def test_a_context_field_may_be_null() -> None:
+    given = {"Execution": {"Id": "x", "RoleArn": None}, "State": {"RetryCount": None}}
+    assert test_state(CONTEXT_TASK, input={}, mock={}, context=given).output == {"c": given}

@@ -277,6 +277,8 @@ def _check_context(state: State, context: Mapping[str, JSON]) -> None:
             kind = fields.get(name)
             if kind is None:
                 raise ValidationException(f"{_CONTEXT}Field '{key}.{name}' is not allowed")
+            if value is None:  # a field set to null is a field left unset (as TestState's own RoleArn)
+                continue
             if kind == "string" and not isinstance(value, str):
                 raise ValidationException(f"{_CONTEXT}{key}.{name} must be a string")
             if kind == "integer" and (isinstance(value, bool) or not isinstance(value, int)):
