@@ -325,23 +325,16 @@ def _exit(run: Run, state: State, raw: JSON, output: JSON, assigned: dict[str, J
 
 
 def _evaluation_failed(error: ExecutionError, state: State, frame: Frame) -> None:
-    """A JSONata failure is recorded as an EvaluationFailed event, once, as AWS does."""
-    if isinstance(error, QueryEvaluationError) and not getattr(error, "_recorded", False):
-        error._recorded = True  # type: ignore[attr-defined]
+    """A JSONata failure is recorded as an EvaluationFailed event by the state it arose in (not
+    yet located there), as AWS does; the states it then passes through do not record it again."""
+    if isinstance(error, QueryEvaluationError) and error.state_name is None:
         frame.history.add(
             frame.lane, "EvaluationFailed", {"state": state.name, "error": error.error, "cause": error.cause}
         )
 
 
 def _matches(names: tuple[str, ...], error: ExecutionError) -> bool:
-    for name in names:
-        if name == error.error or name == "States.ALL":
-            return True
-        if name == "States.TaskFailed" and error.error != "States.Timeout":
-            return True
-        if name == "States.HeartbeatTimeout" and getattr(error, "heartbeat", False):
-            return True
-    return False
+    return any(error.matches(name) for name in names)
 
 
 def _first_matching(clauses: Sequence[Retrier | Catcher], error: ExecutionError) -> int | None:
