@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import asl
-from asl import validation
+from asl import validation, validation_schema
 from asl.errors import DefinitionError, Problem
 from strategies import json_values, texts
 
@@ -412,7 +412,7 @@ def test_the_schema_is_a_valid_draft_2020_12_schema() -> None:
 
 
 def test_the_fast_checker_agrees_with_jsonschema_on_the_fixtures() -> None:
-    compiled = validation._cache()
+    compiled = validation_schema._cache()
     for path in FIXTURES:
         definition = json.loads(path.read_text(encoding="utf-8"))["definition"]
         assert compiled.fast_root(definition) == compiled.root.is_valid(definition), path.stem
@@ -439,7 +439,7 @@ machines = st.fixed_dictionaries(
 @settings(deadline=None)
 @given(st.one_of(json_values, machines))
 def test_the_fast_checker_agrees_with_jsonschema(document: Any) -> None:
-    compiled = validation._cache()
+    compiled = validation_schema._cache()
     assert compiled.fast_root(document) == compiled.root.is_valid(document)
 
 

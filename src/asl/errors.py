@@ -42,6 +42,7 @@ __all__ = [
     "NoChoiceMatched",
     "OutputLimitExceeded",
     "Problem",
+    "pointer",
     "QueryEvaluationError",
     "ResourceError",
     "ResultPathMatchFailure",
@@ -65,6 +66,11 @@ class Problem:
 
     def __str__(self) -> str:
         return f"{self.path or '/'}: {self.message}"
+
+
+def pointer(*tokens: object) -> str:
+    """The JSON Pointer (RFC 6901) of a node from its keys and indices: `pointer("States", "a/b")` is `/States/a~1b`."""
+    return "".join("/" + str(token).replace("~", "~0").replace("/", "~1") for token in tokens)
 
 
 class DefinitionError(AslError, ValueError):
