@@ -23,12 +23,15 @@ from .errors import DataLimitExceeded, ExecutionError, OutputLimitExceeded, Runt
 from .history import Decision, History, Lane
 from .model import State, StateMachine
 
-__all__ = ["ACCOUNT", "REGION", "Entry", "Frame", "Limits", "Run", "TaskToken", "child_variables"]
+__all__ = ["ACCOUNT", "REGION", "Entry", "Frame", "Limits", "Run", "Runners", "TaskToken", "child_variables"]
 
 REGION: Final = "us-east-1"
 ACCOUNT: Final = "123456789012"
 
 Variables = MutableMapping[str, JSON]
+# The executor's `run_graph` and `steps`: how a Parallel branch or a Map iteration runs its graph.
+# The executor passes them in (`Run(runners=...)`): the states that run graphs never import it.
+Runners = tuple[Callable[..., Awaitable[JSON]], Callable[..., tuple[JSON, "str | None"]]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,8 +170,11 @@ class Run:
         base_context: dict[str, JSON],
         limits: Limits,
         task_override: Callable[[str], Callable[..., Any] | None] | None = None,
+        *,
+        runners: Runners | None = None,
     ) -> None:
         self.clock = clock
+        self.runners = runners
         self.resolver = resolver
         self.random = rng
         self.base = base_context

@@ -249,7 +249,10 @@ class _Tester:
                 raise AslError(f"the Task {state.name!r} waits for a task token: give it a mock, as TestState requires")
             if task_override is None:
                 resolver.check(_single(state))
-        self.run = Run(clock, resolver, _random.Random(seed), {}, Limits(), self._override(task_override))
+        from .executor import RUNNERS
+
+        override = self._override(task_override)
+        self.run = Run(clock, resolver, _random.Random(seed), {}, Limits(), override, runners=RUNNERS)
         arn = f"arn:aws:states:{REGION}:{ACCOUNT}"
         name = self.run.uuid()
         self.run.base.update(
