@@ -193,11 +193,9 @@ class _Semantics:
         if isinstance(state.get("Default"), str):
             yield "Default", state["Default"], f"{pointer}/Default"
         for field in ("Choices", "Catch"):
-            entries = state.get(field)
-            if isinstance(entries, list):
-                for index, entry in enumerate(entries):
-                    if isinstance(entry, dict) and isinstance(entry.get("Next"), str):
-                        yield "Next", entry["Next"], f"{pointer}/{field}/{index}/Next"
+            for index, entry in _entries(state, field):
+                if isinstance(entry.get("Next"), str):
+                    yield "Next", entry["Next"], f"{pointer}/{field}/{index}/Next"
 
     # -- one state --------------------------------------------------------------------------
 
@@ -267,11 +265,9 @@ class _Semantics:
         if "Assign" in state:
             yield f"{pointer}/Assign", state["Assign"]
         for field in ("Choices", "Catch"):
-            entries = state.get(field)
-            if isinstance(entries, list):
-                for index, entry in enumerate(entries):
-                    if isinstance(entry, dict) and "Assign" in entry:
-                        yield f"{pointer}/{field}/{index}/Assign", entry["Assign"]
+            for index, entry in _entries(state, field):
+                if "Assign" in entry:
+                    yield f"{pointer}/{field}/{index}/Assign", entry["Assign"]
 
     def variables(self, assign: Any, pointer: str, language: str) -> None:
         if not isinstance(assign, dict):
@@ -484,13 +480,10 @@ class _Semantics:
             ("Catch", ("Output", "Assign")),
             ("Choices", ("Condition", "Output", "Assign")),
         ):
-            entries = state.get(owner)
-            if isinstance(entries, list):
-                for index, entry in enumerate(entries):
-                    if isinstance(entry, dict):
-                        for field in fields:
-                            if field in entry:
-                                self.jsonata(entry[field], f"{pointer}/{owner}/{index}/{field}")
+            for index, entry in _entries(state, owner):
+                for field in fields:
+                    if field in entry:
+                        self.jsonata(entry[field], f"{pointer}/{owner}/{index}/{field}")
 
     def jsonata(self, node: Any, pointer: str) -> None:
         if isinstance(node, dict):
