@@ -1,4 +1,4 @@
-"""A plain Pass or Choice runs its composed `work` (states.plans); it must give exactly what the
+"""A plain Pass or Choice runs its composed `work` (asl.plans); it must give exactly what the
 general path (states.basic.run_basic) gives, and states it does not cover must have none."""
 
 from __future__ import annotations

@@ -88,7 +88,7 @@ def parse(definition: Definition) -> StateMachine:
     collecting = gc.isenabled()
     gc.disable()
     try:
-        document = validation.load(definition)
+        document = validation.load(definition, own=True)  # the caller's later changes must not reach it
         problems = validation.validate(document)
         if problems:
             raise DefinitionError(problems)

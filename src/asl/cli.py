@@ -442,14 +442,14 @@ def _add_graph(commands: Any) -> None:
 
 
 def _graph(arguments: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
-    from . import graph
+    from . import diagram
 
     machine = _load_machine(arguments.machine, err)
     run = _load_trace(arguments.execution) if arguments.execution else None
     if arguments.format == "mermaid":
-        text = graph.mermaid(machine, run)
+        text = diagram.mermaid(machine, run)
     else:
-        text = graph.dot(machine, run)
+        text = diagram.dot(machine, run)
         if arguments.format == "svg":
             text = _svg(text)
     if arguments.output:
@@ -460,7 +460,7 @@ def _graph(arguments: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
 
 
 def _load_trace(name: str) -> Any:
-    from . import graph
+    from . import diagram
 
     events = _read_json(name, "--execution")
     if isinstance(events, dict):  # GetExecutionHistory's own response
@@ -468,7 +468,7 @@ def _load_trace(name: str) -> Any:
     if not isinstance(events, list) or not all(isinstance(event, dict) for event in events):
         expected = "a JSON list of events, as `asl run --history` writes"
         raise _Stop(UNREADABLE, f"--execution {name}: not a history ({expected})")
-    return graph.trace(events)
+    return diagram.trace(events)
 
 
 def _svg(text: str) -> str:

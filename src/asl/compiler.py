@@ -6,15 +6,17 @@ from collections.abc import Callable, Mapping
 from types import MappingProxyType
 from typing import Any
 
-from . import paths, templates
+from . import paths, plans, templates
 from .context import JSON
 from .errors import DefinitionError, ExpressionError, Problem
+from .errors import pointer as json_pointer  # `pointer` names each node's own pointer here
 from .model import (
     Catcher,
     ChoiceBranch,
     ChoiceState,
     Expr,
     FailState,
+    ItemReader,
     MapState,
     ParallelState,
     PassState,
@@ -27,7 +29,6 @@ from .model import (
     TaskState,
     WaitState,
 )
-from .states import plans
 
 __all__ = ["compile_machine"]
 
@@ -52,7 +53,7 @@ class _Compiler:
         self.problems = problems
         self.top_jsonata = top_jsonata
         # Each JSONPath template's Expr (and rule's Predicate) -> its evaluator of (value, env),
-        # for states.plans.
+        # for plans.
         self.direct: dict[Expr, Callable[[JSON, Any], JSON]] = {}
 
     def guard(self, pointer: str, build: Callable[[], Any]) -> Any:
@@ -65,7 +66,7 @@ class _Compiler:
 
     def machine(self, raw: Raw, pointer: str, *, timeout: bool = True) -> StateMachine:
         states = {
-            name: self.state(name, body, f"{pointer}/States/{_escape(name)}")
+            name: self.state(name, body, pointer + json_pointer("States", name))
             for name, body in raw.get("States", {}).items()
         }
         return StateMachine(
@@ -327,7 +328,7 @@ class _Compiler:
             batch_max_items=batch_max,
             batch_input=batch_input,
             label=raw.get("Label"),
-            item_reader=raw.get("ItemReader"),
+            item_reader=_item_reader(raw.get("ItemReader")),
         )
 
     # -- error handling ----------------------------------------------------------------------
@@ -354,8 +355,11 @@ class _Compiler:
         )
 
 
-def _escape(name: str) -> str:
-    return name.replace("~", "~0").replace("/", "~1")
+def _item_reader(raw: Any) -> ItemReader | None:
+    if not isinstance(raw, Mapping):
+        return None
+    parameters = raw.get("Parameters", raw.get("Arguments", {}))
+    return ItemReader(str(raw.get("Resource", "")), parameters, raw.get("ReaderConfig"))
 
 
 def _assigns(state: State) -> bool:

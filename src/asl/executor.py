@@ -35,7 +35,7 @@ from .dataflow import caught, finish
 from .errors import AslError, DataLimitExceeded, ExecutionError, InvalidName, QueryEvaluationError, TaskFailed
 from .history import Decision, History, HistoryEvent, Lane, new_record
 from .model import Catcher, MapState, ParallelState, Retrier, State, StateMachine, TaskState, WaitState
-from .runtime import ACCOUNT, REGION, Entry, Frame, Limits, Run, TaskToken, locate, on_loop, record_aborted
+from .runtime import ACCOUNT, REGION, Entry, Frame, Limits, Run, Runners, TaskToken, locate, on_loop, record_aborted
 from .states.basic import run_basic, wait
 from .states.map import run_map
 from .states.parallel import run_parallel
@@ -203,7 +203,9 @@ async def run_graph(run: Run, graph: StateMachine, value: JSON, frame: Frame) ->
     return value
 
 
-def steps(run: Run, states: Mapping[str, State], state: State, raw: JSON, frame: Frame) -> tuple[JSON, str | None]:
+def steps(
+    run: Run, states: Mapping[str, State], state: State, state_input: JSON, frame: Frame
+) -> tuple[JSON, str | None]:
     """Run Pass, Choice, Succeed and Fail states from `state` on, until one that waits (or the end):
     (the value, the name of the next state or None).
 
@@ -233,40 +235,44 @@ def steps(run: Run, states: Mapping[str, State], state: State, raw: JSON, frame:
         env._state, env._entered, env._context = state, now(), None
         recorded = entered_id >= limit  # then each event is recorded on its own, as it happens
         if recorded:
-            _entered(history, lane, state, raw, env)
+            _entered(history, lane, state, state_input, env)
         try:
             work = state.work
             if work is not None:
-                output, next_name, assigned = work(raw, env, decisions)
+                output, next_name, assigned = work(state_input, env, decisions)
             else:
-                output, next_name, assigned = run_basic(state, raw, env, decisions)
+                output, next_name, assigned = run_basic(state, state_input, env, decisions)
         except ExecutionError as error:
             if not recorded:
-                _entered(history, lane, state, raw, env)
+                _entered(history, lane, state, state_input, env)
             _evaluation_failed(error, state, frame)
             raise locate(error, state, entered_id) from None
         if recorded or assigned:
             if not recorded:
-                _entered(history, lane, state, raw, env)
-            _exit(run, state, raw, output, assigned, frame)
+                _entered(history, lane, state, state_input, env)
+            _exit(run, state, state_input, output, assigned, frame)
         else:
-            if output is not raw:  # an unchanged input was measured when it was made
+            if output is not state_input:  # an unchanged input was measured when it was made
                 growth = state.growth
                 if growth is not None:  # `Run.check_grown`, with the last bound kept here
                     fixed, copies = growth
-                    bound = fixed + copies * (known_bound if raw is known else sizes.bound(raw)) if copies else fixed
+                    bound = (
+                        fixed + copies * (known_bound if state_input is known else sizes.bound(state_input))
+                        if copies
+                        else fixed
+                    )
                 if growth is None or bound > quota:
                     try:
                         run.check_size(output, state.name)
                     except ExecutionError:
-                        _entered(history, lane, state, raw, env)
+                        _entered(history, lane, state, state_input, env)
                         raise
                 else:
                     known, known_bound = output, bound
-            log.append((lane.last, env._entered, state, raw, output))
+            log.append((lane.last, env._entered, state, state_input, output))
             history.count = lane.last = entered_id + 1
         if next_name is not None:
-            raw, state = output, states[next_name]
+            state_input, state = output, states[next_name]
             if state.instant:
                 continue
         if output is known:  # for the states after these
@@ -274,30 +280,30 @@ def steps(run: Run, states: Mapping[str, State], state: State, raw: JSON, frame:
         return output, next_name
 
 
-def _entered(history: History, lane: Lane, state: State, raw: JSON, env: Entry) -> None:
-    history.add(lane, state.entered_event, {"name": state.name, "input": raw}, timestamp=env._entered)
+def _entered(history: History, lane: Lane, state: State, state_input: JSON, env: Entry) -> None:
+    history.add(lane, state.entered_event, {"name": state.name, "input": state_input}, timestamp=env._entered)
 
 
-async def run_state(run: Run, state: State, raw: JSON, frame: Frame) -> tuple[JSON, str | None]:
+async def run_state(run: Run, state: State, state_input: JSON, frame: Frame) -> tuple[JSON, str | None]:
     """Enter one state, run it, exit it: (output, name of the next state or None)."""
     run.count_transition()
     entered = run.clock.now()
     entered_id = frame.history.add(
-        frame.lane, state.entered_event, {"name": state.name, "input": raw}, timestamp=entered
+        frame.lane, state.entered_event, {"name": state.name, "input": state_input}, timestamp=entered
     )
     if frame.concurrent:  # siblings take turns between states, as AWS interleaves them
         await run.turn()
     try:
         if isinstance(state, (TaskState, ParallelState, MapState)):
-            output, next_name, assigned = await _run_with_retry(run, state, raw, frame, entered, entered_id)
+            output, next_name, assigned = await _run_with_retry(run, state, state_input, frame, entered, entered_id)
         else:
             env = Entry(run, state, entered, frame.variables, run.random)
             if isinstance(state, WaitState):
-                output, next_name, assigned = await wait(run, state, raw, env)
+                output, next_name, assigned = await wait(run, state, state_input, env)
             elif state.work is not None:  # an instant state in a concurrent frame
-                output, next_name, assigned = state.work(raw, env, run.decisions)
+                output, next_name, assigned = state.work(state_input, env, run.decisions)
             else:
-                output, next_name, assigned = run_basic(state, raw, env, run.decisions)
+                output, next_name, assigned = run_basic(state, state_input, env, run.decisions)
     except ExecutionError as error:
         _evaluation_failed(error, state, frame)
         raise locate(error, state, entered_id) from None
@@ -305,17 +311,19 @@ async def run_state(run: Run, state: State, raw: JSON, frame: Frame) -> tuple[JS
         if state.kind in ("Task", "Wait", "Parallel", "Map"):
             record_aborted(frame, partial(frame.history.add, frame.lane, f"{state.kind}StateAborted"))
         raise
-    _exit(run, state, raw, output, assigned, frame)
+    _exit(run, state, state_input, output, assigned, frame)
     return output, next_name
 
 
-def _exit(run: Run, state: State, raw: JSON, output: JSON, assigned: dict[str, JSON] | None, frame: Frame) -> None:
+def _exit(
+    run: Run, state: State, state_input: JSON, output: JSON, assigned: dict[str, JSON] | None, frame: Frame
+) -> None:
     """Check the output's size, apply the assignments and record the Exited event."""
-    if output is not raw:  # an unchanged input was measured when it was made
+    if output is not state_input:  # an unchanged input was measured when it was made
         if state.growth is None:
             run.check_size(output, state.name)
         else:
-            run.check_grown(output, raw, state.growth, state.name)
+            run.check_grown(output, state_input, state.growth, state.name)
     details: dict[str, JSON] = {"name": state.name, "output": output}
     if assigned:
         run.check_size(assigned, state.name)  # AWS caps one Assign at the payload quota, all values together
@@ -325,23 +333,16 @@ def _exit(run: Run, state: State, raw: JSON, output: JSON, assigned: dict[str, J
 
 
 def _evaluation_failed(error: ExecutionError, state: State, frame: Frame) -> None:
-    """A JSONata failure is recorded as an EvaluationFailed event, once, as AWS does."""
-    if isinstance(error, QueryEvaluationError) and not getattr(error, "_recorded", False):
-        error._recorded = True  # type: ignore[attr-defined]
+    """A JSONata failure is recorded as an EvaluationFailed event by the state it arose in (not
+    yet located there), as AWS does; the states it then passes through do not record it again."""
+    if isinstance(error, QueryEvaluationError) and error.state_name is None:
         frame.history.add(
             frame.lane, "EvaluationFailed", {"state": state.name, "error": error.error, "cause": error.cause}
         )
 
 
 def _matches(names: tuple[str, ...], error: ExecutionError) -> bool:
-    for name in names:
-        if name == error.error or name == "States.ALL":
-            return True
-        if name == "States.TaskFailed" and error.error != "States.Timeout":
-            return True
-        if name == "States.HeartbeatTimeout" and getattr(error, "heartbeat", False):
-            return True
-    return False
+    return any(error.matches(name) for name in names)
 
 
 def first_matching(clauses: Sequence[Retrier | Catcher], error: ExecutionError) -> int | None:
@@ -363,7 +364,7 @@ def retry_delay(retrier: Retrier, attempt: int, rng: _random.Random) -> float:
 
 
 async def _run_with_retry(
-    run: Run, state: State, raw: JSON, frame: Frame, entered: float, entered_id: int
+    run: Run, state: State, state_input: JSON, frame: Frame, entered: float, entered_id: int
 ) -> tuple[JSON, str | None, dict[str, JSON] | None]:
     """Task, Parallel, Map: attempts until success, a Catch, or an error that escapes."""
     attempts = [0] * len(state.retry)
@@ -373,14 +374,14 @@ async def _run_with_retry(
         try:
             match state:
                 case TaskState():
-                    result = await run_task(run, state, raw, env, frame.history, frame.lane)
+                    result = await run_task(run, state, state_input, env, frame.history, frame.lane)
                 case ParallelState():
-                    result = await run_parallel(run, state, raw, env, frame)
+                    result = await run_parallel(run, state, state_input, env, frame)
                 case MapState():
-                    result = await run_map(run, state, raw, env, frame)
+                    result = await run_map(run, state, state_input, env, frame)
                 case _:
                     raise AssertionError(state.kind)
-            output, assigned = finish(state, raw, result, env)
+            output, assigned = finish(state, state_input, result, env)
             return output, state.next, assigned
         except ExecutionError as error:
             _evaluation_failed(error, state, frame)
@@ -404,8 +405,12 @@ async def _run_with_retry(
                 raise
             run.decisions.append(new_record(Decision, ("catch", state.name, index)))
             catcher = state.catch[index]
-            output, assigned = caught(state, catcher, raw, error, env)
+            output, assigned = caught(state, catcher, state_input, error, env)
             return output, catcher.next, assigned
+
+
+# How the states that run graphs (Parallel, Map) run them: passed in with each Run.
+RUNNERS: Final[Runners] = (run_graph, steps)
 
 
 # -- an execution ---------------------------------------------------------------------------
@@ -494,7 +499,7 @@ def _prepare(
     if task_override is None:
         resolver.check(machine)
     limits = limits or Limits()
-    run = Run(clock, resolver, rng, {}, limits, task_override)
+    run = Run(clock, resolver, rng, {}, limits, task_override, runners=RUNNERS)
     size = run.sizes.measure(value)
     if size > limits.payload_bytes:  # AWS refuses to start such an execution
         raise DataLimitExceeded(f"The execution input is {size} bytes, over the quota of {limits.payload_bytes} bytes.")

@@ -101,7 +101,7 @@ class State:
     catch: tuple[Catcher, ...] = ()
     # The state's definition, for error messages that quote it (never evaluated at run time).
     raw: Mapping[str, Any] = field(default_factory=dict, repr=False)
-    # A plain Pass or Choice: its work as one function (`states.plans`); None: the general way.
+    # A plain Pass or Choice: its work as one function (`plans`); None: the general way.
     work: Callable[..., Any] | None = field(default=None, repr=False, compare=False)
     # A plain Pass: (bytes, copies) with output size <= bytes + copies * input size; None: unknown.
     growth: tuple[int, int] | None = field(default=None, repr=False, compare=False)
@@ -163,6 +163,15 @@ class ParallelState(State):
     branches: tuple[StateMachine, ...] = ()
 
 
+@dataclass(frozen=True, slots=True)
+class ItemReader:
+    """A Map's ItemReader: the resource that gives the items, what it is called with, its ReaderConfig."""
+
+    resource: str
+    parameters: JSON = None  # `Parameters` (JSONPath) or `Arguments` (JSONata), as written
+    reader_config: JSON = None
+
+
 @dataclass(frozen=True, slots=True, kw_only=True, eq=False)
 class MapState(State):
     processor: StateMachine | None = None
@@ -179,7 +188,7 @@ class MapState(State):
     batch_max_items: Expr | None = None
     batch_input: Expr | None = None
     label: str | None = None
-    item_reader: JSON = None
+    item_reader: ItemReader | None = None
 
 
 @dataclass(frozen=True, slots=True, eq=False)

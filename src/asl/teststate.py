@@ -32,7 +32,7 @@ from .clock import Clock, VirtualClock, iso
 from .context import JSON, Env
 from .dataflow import caught, finish, select, states_scope
 from .errors import ExceedToleratedFailureThreshold, ExecutionError, TaskFailed
-from .executor import first_matching, retry_delay
+from .executor import RUNNERS, first_matching, retry_delay
 from .history import History, HistoryEvent, Lane
 from .model import MapState, ParallelState, PassState, Scope, State, StateMachine, TaskState, WaitState
 from .runtime import ACCOUNT, REGION, Entry, Frame, Limits, Run
@@ -268,7 +268,9 @@ class _Tester:
         self.clock = clock
         resolver = resources_module.Resolver(resources, REGION, ACCOUNT)
         override = self._override(task_override)
-        self.run = _TestRun(clock, resolver, _random.Random(seed), {}, Limits(), override, given=context)
+        self.run = _TestRun(
+            clock, resolver, _random.Random(seed), {}, Limits(), override, runners=RUNNERS, given=context
+        )
         name = self.run.uuid()
         arn = f"arn:aws:states:{REGION}:{ACCOUNT}"
         self.run.base.update(

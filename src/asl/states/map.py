@@ -130,21 +130,22 @@ def selected_item(state: MapState, raw: JSON, effective: JSON, env: Env, index: 
 
 async def _read_items(run: Run, state: MapState, effective: JSON, env: Env) -> list[JSON]:
     """An ItemReader's items come from the callable registered under its Resource."""
-    reader = state.item_reader if isinstance(state.item_reader, dict) else {}
-    resource = str(reader.get("Resource", ""))
+    reader = state.item_reader
+    assert reader is not None  # `_items` calls this only for a Map with an ItemReader
+    resource = reader.resource
     function = run.resolver.find(resource)
     if function is None:
         raise ExecutionError(
             f"No callable was given for the ItemReader resource '{resource}'.", error="States.ItemReaderFailed"
         )
-    parameters = reader.get("Parameters", reader.get("Arguments", {}))
+    parameters = reader.parameters
     context = resources.Invocation(resource, run.uuid(), None)
     items = await resources.invoke(
         function, parameters, context, lambda_style=None, request_id=context.aws_request_id, name=resource
     )
     if not isinstance(items, list):
         raise ExecutionError("Attempting to map over non-iterable node.", error="States.ItemReaderFailed")
-    config = reader.get("ReaderConfig")
+    config = reader.reader_config
     limit = config.get("MaxItems") if isinstance(config, dict) else None
     return items[:limit] if isinstance(limit, int) and limit > 0 else items
 
@@ -167,7 +168,7 @@ def batches(state: MapState, items: list[JSON], scope: Scope) -> list[JSON]:
 
 async def run_map(run: Run, state: MapState, raw: JSON, env: Env, frame: Frame) -> JSON:
     """One attempt: every item through the processor; results in item order."""
-    run_graph, _ = runners()
+    run_graph, _ = runners(run)
 
     processor = state.processor
     assert processor is not None

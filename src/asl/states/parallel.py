@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from functools import cache
 
 import anyio
 
@@ -12,17 +11,16 @@ from ..dataflow import effective_input
 from ..errors import ExecutionError
 from ..history import Lane
 from ..model import ParallelState
-from ..runtime import Frame, Run, child_variables, pass_on
+from ..runtime import Frame, Run, Runners, child_variables, pass_on
 
 __all__ = ["fan_out", "run_parallel", "runners"]
 
 
-@cache
-def runners() -> tuple[Callable[..., Awaitable[JSON]], Callable[..., tuple[JSON, str | None]]]:
-    """The executor's `run_graph` and `steps`, imported once (the executor imports this module)."""
-    from ..executor import run_graph, steps
-
-    return run_graph, steps
+def runners(run: Run) -> Runners:
+    """The graph runners the executor passed to `run` (the executor imports this module, not the reverse)."""
+    if run.runners is None:
+        raise AssertionError("a Run that runs branches or iterations needs the executor's runners")
+    return run.runners
 
 
 async def fan_out(run: Run, count: int, workers: int, child: Callable[[int], Awaitable[None]]) -> None:
@@ -63,7 +61,7 @@ async def fan_out(run: Run, count: int, workers: int, child: Callable[[int], Awa
 
 async def run_parallel(run: Run, state: ParallelState, raw: JSON, env: Env, frame: Frame) -> JSON:
     """One attempt: every branch on the same input, results in branch order."""
-    run_graph, steps = runners()
+    run_graph, steps = runners(run)
     value = effective_input(state, raw, env)
     if value is not raw:  # an unchanged input was measured when it was made
         run.check_size(value, state.name)  # as for a Task: over the quota after Parameters is terminal

@@ -19,7 +19,7 @@ import anyio.lowlevel
 from .. import paths, resources
 from ..context import JSON, Env
 from ..dataflow import effective_input, states_scope
-from ..errors import ExecutionError, QueryEvaluationError, RuntimeFailure, TaskFailed, Timeout
+from ..errors import ExecutionError, HeartbeatTimeout, QueryEvaluationError, RuntimeFailure, TaskFailed, Timeout
 from ..history import History, Lane
 from ..model import Expr, Scope, TaskState
 from ..runtime import REGION, Run, TaskToken, field_text, number, text
@@ -192,9 +192,7 @@ async def _wait_for_token(run: Run, token: TaskToken, heartbeat: int | None) -> 
                 break
             beat = token.heartbeat
             if not await _any_before(run, (token.done, beat), heartbeat):
-                error = Timeout("")
-                error.heartbeat = True  # type: ignore[attr-defined]  # matches States.HeartbeatTimeout too
-                raise error
+                raise HeartbeatTimeout("")
             if beat.is_set():
                 token.heartbeat = anyio.Event()
     finally:

@@ -12,11 +12,11 @@ import json
 from collections.abc import Callable, Mapping
 from typing import Any, Final
 
-from .. import intrinsics, paths
-from ..context import JSON, Env
-from ..errors import NoChoiceMatched
-from ..history import Decision
-from ..model import ChoiceBranch, Scope
+from . import intrinsics, paths
+from .context import JSON, Env
+from .errors import NoChoiceMatched
+from .history import Decision
+from .model import ChoiceBranch, Scope
 
 __all__ = ["Outcome", "Work", "choice_work", "pass_growth", "pass_work"]
 
