@@ -611,3 +611,9 @@ def test_a_mocked_map_shows_how_its_item_batcher_groups_the_items() -> None:
 def test_a_context_field_may_be_null() -> None:
     given = {"Execution": {"Id": "x", "RoleArn": None}, "State": {"RetryCount": None}}
     assert test_state(CONTEXT_TASK, input={}, mock={}, context=given).output == {"c": given}
+
+
+def test_a_jsonata_task_without_arguments_shows_its_input_as_its_arguments() -> None:
+    state = {"Type": "Task", "QueryLanguage": "JSONata", "Resource": FN, "End": True}
+    result = test_state(state, input={"n": 1}, mock=2, inspection_level="DEBUG")
+    assert result.inspection_data == {"input": {"n": 1}, "afterArguments": {"n": 1}, "result": 2}

@@ -464,10 +464,9 @@ class _Tester:
         state, raw = self.state, self.raw
         self.data["input"] = raw
         env = self.probe(env)
-        if state.jsonata:
+        if state.jsonata:  # without Arguments a Task's arguments are its input, as Parameters' are
             arguments = state.arguments
-            if arguments is not None:
-                self.note("afterArguments", lambda: arguments(states_scope(env, raw)))
+            self.note("afterArguments", lambda: raw if arguments is None else arguments(states_scope(env, raw)))
             return
         if not self.note("afterInputPath", lambda: select(state.input_path, state.input_null, raw, env)):
             return
