@@ -70,7 +70,18 @@ class Problem:
 
 def pointer(*tokens: object) -> str:
     """The JSON Pointer (RFC 6901) of a node from its keys and indices: `pointer("States", "a/b")` is `/States/a~1b`."""
-    return "".join("/" + str(token).replace("~", "~0").replace("/", "~1") for token in tokens)
+    return "".join([_TOKENS.get(token) or _token(token) for token in tokens])
+
+
+_TOKENS: dict[object, str] = {}  # names recur (each state's is escaped by validation and the compiler)
+
+
+def _token(token: object) -> str:
+    text = "/" + str(token).replace("~", "~0").replace("/", "~1")
+    if len(_TOKENS) >= 8192:
+        _TOKENS.clear()
+    _TOKENS[token] = text
+    return text
 
 
 class DefinitionError(AslError, ValueError):

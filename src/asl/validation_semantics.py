@@ -310,6 +310,8 @@ class _Semantics:
         for index, catcher in _entries(state, "Catch"):
             if "ResultPath" in catcher:
                 self.result_path(catcher["ResultPath"], f"{pointer}/Catch/{index}/ResultPath")
+        if state.get("Type") != "Map":  # only a Map has these parts (the schema refuses them elsewhere)
+            return
         for owner, field in (
             ("ItemReader/ReaderConfig", "MaxItemsPath"),
             ("ItemBatcher", "MaxItemsPerBatchPath"),
@@ -327,6 +329,8 @@ class _Semantics:
             for index, entry in _entries(state, owner):
                 if "Assign" in entry:
                     self.template(entry["Assign"], f"{pointer}/{owner}/{index}/Assign")
+        if state.get("Type") != "Map":  # only a Map has these parts (the schema refuses them elsewhere)
+            return
         for owner, field in _NESTED_TEMPLATES:
             part = _part(state, owner)
             if part is not None and field in part:
