@@ -88,7 +88,7 @@ def test_example_is_deterministic(name: str, tmp_path: Path) -> None:
     for attempt in range(2):
         path = tmp_path / f"history{attempt}.json"
         assert run_example(name, "--seed", "11", "--name", "example", "--history", str(path))[0] == 0
-        events = json.loads(path.read_text())
+        events = json.loads(path.read_text())["events"]
         histories.append([{k: v for k, v in event.items() if k != "timestamp"} for event in events])
     assert histories[0] == histories[1]
 
@@ -96,7 +96,7 @@ def test_example_is_deterministic(name: str, tmp_path: Path) -> None:
 def test_order_retries_the_gateway_then_succeeds(tmp_path: Path) -> None:
     path = tmp_path / "history.json"
     run_example("order", "--history", str(path))
-    types = [event["type"] for event in json.loads(path.read_text())]
+    types = [event["type"] for event in json.loads(path.read_text())["events"]]
     assert types.count("TaskFailed") == 1 and types.count("TaskScheduled") == 2  # ChargeCard via lambda:invoke
 
 
@@ -124,7 +124,7 @@ def test_order_with_an_undeliverable_address_is_refunded(tmp_path: Path) -> None
     )
     entered = [
         e["stateEnteredEventDetails"]["name"]
-        for e in json.loads(history.read_text())
+        for e in json.loads(history.read_text())["events"]
         if e["type"].endswith("StateEntered")
     ]
     assert entered[-2:] == ["RefundCharge", "ShippingFailed"]

@@ -140,8 +140,10 @@ class Execution:
 
     @property
     def task_tokens(self) -> tuple[str, ...]:
-        """The tokens of the Tasks waiting for a callback now."""
-        return tuple(self._run.tokens) if self._run is not None else ()
+        """The tokens of the Tasks waiting for a callback now (answered ones are left out)."""
+        if self._run is None:
+            return ()
+        return tuple(name for name, waiter in self._run.tokens.items() if not waiter.done.is_set())
 
     def _notify(self, event: HistoryEvent) -> None:
         for listener in self._listeners:
