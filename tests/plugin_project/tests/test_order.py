@@ -169,27 +169,15 @@ def test_never_ends_in_an_unhandled_failure(outcomes: object) -> None:
         assert_failed(execution, error="OrderRejected")
 
 
-APPROVAL = {  # a definition may be given as it is, as well as by its file
-    "StartAt": "Approve",
-    "States": {
-        "Approve": {
-            "Type": "Task",
-            "Resource": "arn:aws:states:::sqs:sendMessage.waitForTaskToken",
-            "Parameters": {"order.$": "$.id", "token.$": "$$.Task.Token"},
-            "TimeoutSeconds": 3600,
-            "End": True,
-        }
-    },
-}
 NOTIFY = {"arn:aws:states:::sqs:sendMessage.waitForTaskToken": lambda message: None}
 
 
 @pytest.mark.anyio
-async def test_a_token_answered_from_the_test(asl_start: AslStart) -> None:
+async def test_a_manager_approves(asl_start: AslStart) -> None:
     import anyio
 
-    async with asl_start(APPROVAL, ORDER, resources=NOTIFY) as execution:
-        while not execution.task_tokens:  # the Task has not asked yet
+    async with asl_start("../machines/approval.asl.json", {"amount": 1450}, resources=NOTIFY) as execution:
+        while not execution.task_tokens:  # until the Task asks
             await anyio.sleep(0.001)  # real time: the virtual clock waits for this test
         execution.send_task_success(execution.task_tokens[0], {"approved": True})
     assert_succeeded(execution, output={"approved": True})
