@@ -291,9 +291,8 @@ def _execute(
 ) -> Any:
     """Run the execution to its end, answering its task tokens from `answers` (a person at a
     terminal, or lines piped in) when a Task waits for one."""
-    import anyio
-
     from . import start
+    from .executor import run_blocking
 
     async def main() -> Any:
         async with start(machine, value, **options) as execution:
@@ -302,7 +301,7 @@ def _execute(
                 await _answer_tokens(execution, answers, err)
         return execution
 
-    return anyio.run(main)
+    return run_blocking(main)  # as asl.run: one event loop kept for the process
 
 
 ANSWERS = "success JSON | failure [ERROR [CAUSE]] | heartbeat"
