@@ -13,7 +13,8 @@ awake: running, or awaiting anything other than an execution, such as `anyio.sle
 polls `execution.task_tokens`, or a reply from a person or a service. It lets time move only
 while it awaits an execution: `execution.wait()`, the end of the block, or the next event of
 `execution.events()`. A follower of `events()` holds time still while it acts on an event.
-Other tasks of the caller are not seen: answer tokens from the holding task or a follower.
+Other tasks of the caller are not seen, and while the holding task awaits them (a task group
+of its own) time stands still: answer tokens from the holding task itself.
 
 When no task is doing work, no timer is pending, nothing waits on the world and a Task waits
 for a token, nothing can ever happen again: the clock tells the runs it serves (`bind`), and
