@@ -381,3 +381,14 @@ async def test_a_caller_that_answers_at_the_end_of_its_block_is_not_too_late() -
                 await anyio.sleep(0.001)
             execution.send_task_success(execution.task_tokens[0], "late but fine")
     assert execution.output == "late but fine"
+
+
+async def test_a_token_whose_context_was_handed_on_is_not_declared_stalled() -> None:
+    import asyncio
+
+    async def hand_off(event: Any, context: Any) -> None:  # answers later, from code the clock does not see
+        asyncio.get_running_loop().call_later(0.05, context.send_task_success, "answered later")
+
+    with anyio.fail_after(GUARD):
+        execution = await asl.execute(unanswered(), {}, resources={CALLBACK: hand_off}, clock=asl.VirtualClock(0))
+    assert (execution.status, execution.output) == (asl.Status.SUCCEEDED, "answered later")

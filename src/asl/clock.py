@@ -18,7 +18,8 @@ of its own) time stands still: answer tokens from the holding task itself.
 
 When no task is doing work, no timer is pending, nothing waits on the world and a Task waits
 for a token, nothing can ever happen again: the clock tells the runs it serves (`bind`), and
-each run with a waiting token stops with an error that names the state and its token.
+each run with a waiting token stops with an error that names the state and its token (unless
+the Task's resource took the Lambda-style context, which code outside may still use to answer).
 """
 
 from __future__ import annotations

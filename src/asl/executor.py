@@ -664,9 +664,10 @@ def _stalled(execution: Execution) -> None:
     """Stop an execution whose Tasks wait for task tokens that nothing can ever answer (the
     VirtualClock found no work, no timer and no caller awake), saying what waits and how to answer."""
     run = execution._run
-    if run is None or not run.tokens:
+    pending = [token for token in run.tokens.values() if not token.done.is_set()] if run is not None else []
+    if not pending or any(token.handed for token in pending):  # a context handed out may still answer
         return
-    waiting = "; ".join(f"state '{token.state}' waits for task token {name}" for name, token in run.tokens.items())
+    waiting = "; ".join(f"state '{token.state}' waits for task token {token.token}" for token in pending)
     execution.abort(
         STALLED,
         f"{waiting}. Nothing can answer it on this VirtualClock: no timer is pending, no follower and no "

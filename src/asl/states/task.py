@@ -149,6 +149,8 @@ async def _invoke(run: Run, call: _Call, request_id: str, token: TaskToken | Non
         raise _not_found(run, call)
     function = call.function
     context = resources.Invocation(call.name, request_id, token)
+    if token is not None and resources._accepts_context(function):
+        token.handed = True
     outside = resources.is_async(function)
     if outside:  # an async resource awaits the world, not our clock
         run.clock.away()
