@@ -167,7 +167,8 @@ def test_cli_graph_failures(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
 
     assert run("graph", str(machine), "--execution", str(not_history)) == (
         3,
-        f"asl: --execution {not_history}: not a history (a JSON list of events, as `asl run --history` writes)\n",
+        f"asl: --execution {not_history}: not a history "
+        '({"events": [...]} as `asl run --history` writes, or a JSON list of events)\n',
     )
     assert run("graph", str(tmp_path / "none.json"))[0] == 3
     assert run("graph", str(machine), "--format", "png")[0] == 2
@@ -222,3 +223,29 @@ def test_dot_accepts_100_conformance_definitions() -> None:
         diagram.mermaid(machine)  # builds without error too
     assert len(texts) >= 90
     _dot_accepts("".join(texts))
+
+
+def test_cli_graph_refuses_a_history_of_another_machine(tmp_path: Path) -> None:
+    machine = tmp_path / "m.json"
+    machine.write_text(json.dumps(MACHINE))
+    other = {"StartAt": "Hello", "States": {"Hello": {"Type": "Pass", "Next": "Bye"}, "Bye": {"Type": "Succeed"}}}
+    events = tmp_path / "other.json"
+    events.write_text(json.dumps({"events": history(asl.parse(other), {})}))
+    out, err = io.StringIO(), io.StringIO()
+    status = cli.main(["graph", str(machine), "--execution", str(events)], stdout=out, stderr=err)
+    assert (status, out.getvalue()) == (2, "")
+    assert err.getvalue() == (
+        f"asl: --execution {events}: this history is not of {machine}: it enters states the machine does not have "
+        "('Bye', 'Hello')\n"
+    )
+
+
+def test_cli_graph_reads_a_bare_list_of_events_too(tmp_path: Path) -> None:
+    machine = tmp_path / "m.json"
+    machine.write_text(json.dumps(MACHINE))
+    events = tmp_path / "h.json"
+    listed = history(asl.parse(MACHINE), {"x": 1, "name": "a"})
+    events.write_text(json.dumps(listed))
+    out = io.StringIO()
+    assert cli.main(["graph", str(machine), "--execution", str(events)], stdout=out, stderr=io.StringIO()) == 0
+    assert out.getvalue() == graph.mermaid(asl.parse(MACHINE), graph.trace(listed))

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import atexit
 import contextlib
+import inspect
 import json
 import math
 import random as _random
@@ -20,7 +21,8 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Mappi
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from enum import StrEnum
-from functools import partial
+from functools import cache, partial
+from os import PathLike
 from typing import Any, Final
 
 import anyio
@@ -29,7 +31,7 @@ from anyio.streams.memory import MemoryObjectSendStream
 
 from . import intrinsics
 from . import resources as resources_module
-from .clock import Clock, SystemClock, iso
+from .clock import Clock, SystemClock, awaiting, hold, iso, release
 from .context import JSON
 from .dataflow import caught, finish
 from .errors import AslError, DataLimitExceeded, ExecutionError, InvalidName, QueryEvaluationError, TaskFailed
@@ -101,8 +103,12 @@ class Execution:
         return self._done.is_set()
 
     async def wait(self) -> Execution:
-        """Wait until the execution has ended; returns it."""
-        await self._done.wait()
+        """Wait until the execution has ended; returns it. (Virtual time may move meanwhile.)"""
+        if self._run is None:
+            await self._done.wait()
+        else:
+            with awaiting(self._run.clock):
+                await self._done.wait()
         return self
 
     def abort(self, error: str = "", cause: str = "") -> None:
@@ -134,8 +140,10 @@ class Execution:
 
     @property
     def task_tokens(self) -> tuple[str, ...]:
-        """The tokens of the Tasks waiting for a callback now."""
-        return tuple(self._run.tokens) if self._run is not None else ()
+        """The tokens of the Tasks waiting for a callback now (answered ones are left out)."""
+        if self._run is None:
+            return ()
+        return tuple(name for name, waiter in self._run.tokens.items() if not waiter.done.is_set())
 
     def _notify(self, event: HistoryEvent) -> None:
         for listener in self._listeners:
@@ -172,7 +180,15 @@ class Execution:
         held = 0  # the event handed out and not yet let go: the follower is still acting on it
         try:
             async with receive:
-                async for event in receive:
+                while True:
+                    try:
+                        if clock is None:
+                            event = await receive.receive()
+                        else:
+                            with awaiting(clock):  # the task holding the execution lets time move
+                                event = await receive.receive()
+                    except anyio.EndOfStream:
+                        break
                     held = 1
                     yield event
                     held = 0
@@ -442,25 +458,45 @@ def run_blocking(make: Callable[[], Coroutine[Any, Any, Execution]]) -> Executio
 
 @asynccontextmanager
 async def start(
-    machine: StateMachine,
+    machine: StateMachine | JSON | bytes | PathLike[str],
     input: JSON = None,  # noqa: A002 - the ASL word
     **options: Any,
 ) -> AsyncIterator[Execution]:
     """Start an execution in the background; the block ends when the execution has ended.
 
-    Takes the keywords of `execute`. Inside the block the Execution can be aborted, its task
-    tokens answered (`send_task_success`...), and its events followed (`events()`).
+    Takes what `execute` takes. Inside the block the Execution can be aborted, its task tokens
+    answered (`send_task_success`...), and its events followed (`events()`). Under a
+    VirtualClock, time stands still while the block's task is awake, and moves while it awaits
+    the execution (`wait()`, `events()`, the end of the block). An exception raised in the block
+    aborts the execution and comes out as it is.
     """
+    _checked("asl.start", options)
+    machine = _compiled(machine)
     execution = _prepare(machine, input, **options)  # its errors (ResourceError...) come out as they are
-    async with anyio.create_task_group() as tg:
-        tg.start_soon(_drive, machine, execution)
-        await checkpoint()
-        yield execution
-        await execution.wait()
+    clock = execution._run.clock if execution._run is not None else SystemClock()
+    failure: BaseException | None = None
+    hold(clock)
+    try:
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(_drive, machine, execution)
+            await checkpoint()
+            try:
+                yield execution
+            except anyio.get_cancelled_exc_class():
+                raise
+            except BaseException as error:  # the block's own: it stops the run and comes out unwrapped
+                failure = error
+                tg.cancel_scope.cancel()
+            else:
+                await execution.wait()
+    finally:
+        release(clock)
+    if failure is not None:
+        raise failure
 
 
 async def execute(
-    machine: StateMachine,
+    machine: StateMachine | JSON | bytes | PathLike[str],
     input: JSON = None,  # noqa: A002 - the ASL word
     **options: Any,
 ) -> Execution:
@@ -471,11 +507,38 @@ async def execute(
     `name` (the execution's name), `state_machine_name`, `role_arn`, `limits` (`Limits`),
     `on_event` (called with each HistoryEvent as it is recorded), `task_override`
     (state name -> callable or None: replaces a Task's resource for one attempt, for mocks).
-    Raises ResourceError when a Task names a resource no callable was given for.
+    `machine` is a StateMachine or a definition `asl.parse` takes (dict, JSON text, bytes,
+    path). Raises DefinitionError for an invalid definition, ResourceError when a Task names a
+    resource no callable was given for, TypeError naming `asl.execute` for an unknown keyword.
     """
+    _checked("asl.execute", options)
+    machine = _compiled(machine)
     execution = _prepare(machine, input, **options)
     await _drive(machine, execution)
     return execution
+
+
+def _compiled(machine: StateMachine | JSON | bytes | PathLike[str]) -> StateMachine:
+    """A StateMachine as it is; a definition parsed (DefinitionError when it is invalid)."""
+    if isinstance(machine, StateMachine):
+        return machine
+    from . import parse
+
+    return parse(machine)
+
+
+@cache
+def _keywords() -> frozenset[str]:
+    return frozenset(name for name in inspect.signature(_prepare).parameters if name not in ("machine", "input"))
+
+
+def _checked(function: str, options: dict[str, Any]) -> None:
+    """A TypeError that names the public function the caller called (`asl.run`, `asl.execute`,
+    `asl.start`...) when one of `options` is not a keyword of `_prepare`."""
+    unknown = [name for name in options if name not in _keywords()]
+    if unknown:
+        known = ", ".join(sorted(_keywords()))
+        raise TypeError(f"{function}() got an unexpected keyword argument {unknown[0]!r} (it takes {known})")
 
 
 def _prepare(
@@ -567,7 +630,7 @@ async def _drive(machine: StateMachine, execution: Execution) -> None:
     try:
         async with anyio.create_task_group() as tg:
             execution._scope = tg.cancel_scope
-            clock.bind(tg.start_soon)
+            clock.bind(tg.start_soon, partial(_stalled, execution))
             try:
                 if machine.timeout_seconds:
                     clock.busy()
@@ -576,8 +639,9 @@ async def _drive(machine: StateMachine, execution: Execution) -> None:
                 try:
                     output = await run_graph(run, machine, execution.input, Frame(top, {}, history))
                     run.check_size(output, "execution")
-                except ExecutionError as error:
-                    execution.status, execution.error, execution.cause = Status.FAILED, error.error, error.cause
+                except ExecutionError as error:  # AWS leaves out an empty error or cause (a Fail with only Cause)
+                    execution.status = Status.FAILED
+                    execution.error, execution.cause = error.error or None, error.cause or None
                 else:
                     execution.status, execution.output = Status.SUCCEEDED, output
                 finally:
@@ -596,6 +660,26 @@ async def _drive(machine: StateMachine, execution: Execution) -> None:
         intrinsics.QUOTAS.reset(quotas)
         execution._run = None  # what only a running execution needs (its size caches, tokens, clock)
         execution._done.set()
+
+
+STALLED: Final = "asl.Stalled"  # the error of an execution stopped because nothing could ever answer it
+
+
+def _stalled(execution: Execution) -> None:
+    """Stop an execution whose Tasks wait for task tokens that nothing can ever answer (the
+    VirtualClock found no work, no timer and no caller awake), saying what waits and how to answer."""
+    run = execution._run
+    pending = [token for token in run.tokens.values() if not token.done.is_set()] if run is not None else []
+    if not pending or any(token.handed for token in pending):  # a context handed out may still answer
+        return
+    waiting = "; ".join(f"state '{token.state}' waits for task token {token.token}" for token in pending)
+    execution.abort(
+        STALLED,
+        f"{waiting}. Nothing can answer it on this VirtualClock: no timer is pending, no follower and no "
+        "caller holding the execution is awake. Answer it from the resource (context.send_task_success(output)), "
+        "from the task that holds `async with asl.start(...) as execution` (execution.send_task_success(token, "
+        "output) or send_task_failure), or from `asl run` reading standard input; or give the Task TimeoutSeconds.",
+    )
 
 
 def _turn() -> Callable[[], Awaitable[None]]:

@@ -64,10 +64,13 @@ class TaskToken:
     Its methods may be called from the event loop or from a resource's worker thread.
     """
 
-    __slots__ = ("token", "done", "heartbeat", "output", "error")
+    __slots__ = ("token", "state", "handed", "done", "heartbeat", "output", "error")
 
-    def __init__(self, token: str) -> None:
-        self.token = token
+    def __init__(self, token: str, state: str = "") -> None:
+        self.token, self.state = token, state  # the Task state that waits for it
+        # The resource took the Lambda-style context: code it handed the context to (a thread,
+        # a task of its own) may answer later, unseen by the clock.
+        self.handed = False
         self.done = anyio.Event()
         self.heartbeat = anyio.Event()
         self.output: JSON = None

@@ -79,7 +79,7 @@ async def run_task(run: Run, state: TaskState, raw: JSON, env: Env, history: His
     target = resources.classify(state.resource)
     token: TaskToken | None = None
     if target.pattern == ".waitForTaskToken":
-        token = TaskToken(run.uuid())
+        token = TaskToken(run.uuid(), state.name)
         context = env.context
         assert isinstance(context, dict)  # the executor always makes `$$` an object
         context.setdefault("Task", {"Token": token.token})  # TestState may give `$$` with a token of its own
@@ -149,9 +149,11 @@ async def _invoke(run: Run, call: _Call, request_id: str, token: TaskToken | Non
         raise _not_found(run, call)
     function = call.function
     context = resources.Invocation(call.name, request_id, token)
+    if token is not None and resources._accepts_context(function):
+        token.handed = True
     outside = resources.is_async(function)
     if outside:  # an async resource awaits the world, not our clock
-        run.clock.idle()
+        run.clock.away()
     try:
         result = await resources.invoke(
             function,
@@ -164,7 +166,7 @@ async def _invoke(run: Run, call: _Call, request_id: str, token: TaskToken | Non
         )
     finally:
         if outside:
-            run.clock.busy()
+            run.clock.back()
     await anyio.lowlevel.checkpoint_if_cancelled()  # a callable that swallowed its cancellation stops here
     if call.envelope:
         return lambda_envelope(result, request_id, call.log_tail)
@@ -183,8 +185,8 @@ def _not_found(run: Run, call: _Call) -> ExecutionError:
 
 
 async def _wait_for_token(run: Run, token: TaskToken, heartbeat: int | None) -> JSON:
-    """Wait (idle on the clock) for SendTaskSuccess/Failure; a missed heartbeat is a timeout."""
-    run.clock.idle()
+    """Wait (parked on the clock) for SendTaskSuccess/Failure; a missed heartbeat is a timeout."""
+    run.clock.park()
     try:
         while not token.done.is_set():
             if heartbeat is None:
@@ -196,7 +198,7 @@ async def _wait_for_token(run: Run, token: TaskToken, heartbeat: int | None) -> 
             if beat.is_set():
                 token.heartbeat = anyio.Event()
     finally:
-        run.clock.busy()
+        run.clock.unpark()
     if token.error is not None:
         raise token.error
     return token.output
