@@ -70,7 +70,8 @@ class Service:
 
     `resources` maps Task resources to callables (what `--resources` loaded: the only code a
     request can reach); `mocks` is a loaded Step Functions Local mock configuration; `aws`
-    lets Task states call AWS (passed on to the executor when it supports it).
+    lets Task states call AWS (passed on to the executor when it supports it); `poll_seconds`
+    is how long GetActivityTask waits for a task (AWS: 60).
     """
 
     def __init__(
@@ -80,11 +81,13 @@ class Service:
         resources: Mapping[str, Callable[..., Any]] | None = None,
         mocks: Any = None,
         aws: bool = False,
+        poll_seconds: float = POLL_SECONDS,
     ) -> None:
         self.registry: Registry = registry if registry is not None else MemoryRegistry()
         self.resources = dict(resources or {})
         self.mocks = mocks
         self.aws = aws
+        self.poll_seconds = poll_seconds
         self.running: dict[str, Execution] = {}
         self._task_group: anyio.abc.TaskGroup | None = None
         self._activity_tokens: dict[str, TaskToken] = {}
@@ -551,6 +554,7 @@ class Service:
         if execution is not None:
             execution.abort(body.get("error", ""), body.get("cause", ""))
             await execution.wait()
+            record = self._execution(record.arn)
         return {"stopDate": record.stopped if record.stopped is not None else _now()}
 
     async def get_execution_history(self, body: dict[str, Any]) -> dict[str, Any]:
@@ -710,7 +714,7 @@ class Service:
     async def get_activity_task(self, body: dict[str, Any]) -> dict[str, Any]:
         record = self._activity(body["activityArn"])
         tasks = self._task_lists.setdefault(record.arn, deque())
-        with anyio.move_on_after(POLL_SECONDS):
+        with anyio.move_on_after(self.poll_seconds):
             while True:
                 while tasks:
                     token, text = tasks.popleft()
@@ -859,6 +863,9 @@ class Service:
         record = self.registry.execution(_arn(arn, "execution", "express"))
         if record is None:
             raise ApiError("ExecutionDoesNotExist", f"Execution Does Not Exist: '{arn}'")
+        live = self.running.get(record.arn)
+        if live is not None and live.done and record.status == "RUNNING":
+            self._finish(record, live)  # ended a moment ago; its task has not recorded it yet
         return record
 
     def _activity(self, arn: str) -> ActivityRecord:

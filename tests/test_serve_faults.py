@@ -1,0 +1,116 @@
+"""`asl serve` under bad clients: a body that never finishes, and the server still answering
+others meanwhile. The app runs on uvicorn in a thread, with a short body deadline."""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+import time
+import urllib.request
+from collections.abc import Iterator
+from typing import Any
+
+import anyio
+import pytest
+import uvicorn
+
+from asl.server import Service, create_app
+
+ROLE = "arn:aws:iam::123456789012:role/StepFunctionsRole"
+
+
+@pytest.fixture
+def url() -> Iterator[str]:
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    app = create_app(Service(), max_body=4096, body_seconds=0.5)
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:  # readiness, bounded
+        assert time.monotonic() < deadline and thread.is_alive()
+        time.sleep(0.01)
+    yield f"http://127.0.0.1:{port}/"
+    server.should_exit = True
+    thread.join(timeout=30)
+    sock.close()
+    assert not thread.is_alive()
+
+
+def list_machines(url: str) -> Any:
+    request = urllib.request.Request(
+        url,
+        data=b"{}",
+        headers={"Content-Type": "application/x-amz-json-1.0", "X-Amz-Target": "AWSStepFunctions.ListStateMachines"},
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return json.loads(response.read())
+
+
+def test_a_client_that_never_finishes_its_body_is_cut_off_and_others_are_answered(url: str) -> None:
+    port = int(url.rsplit(":", 1)[1].strip("/"))
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as slow:
+        slow.sendall(
+            b"POST / HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-amz-json-1.0\r\n"
+            b"X-Amz-Target: AWSStepFunctions.ListStateMachines\r\nContent-Length: 100\r\n\r\n{"
+        )
+        started = time.monotonic()
+        assert list_machines(url) == {"stateMachines": []}  # meanwhile, others are answered at once
+        assert time.monotonic() - started < 0.5
+        answer = b""
+        while chunk := slow.recv(65536):  # until the server closes the connection
+            answer += chunk
+        assert time.monotonic() - started < 5
+        head, _, body = answer.partition(b"\r\n\r\n")
+        assert head.startswith(b"HTTP/1.1 408")
+        assert json.loads(body)["__type"] == "RequestTimeout"
+
+
+def test_a_body_over_the_limit_without_a_length_is_refused(url: str) -> None:
+    port = int(url.rsplit(":", 1)[1].strip("/"))
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as client:
+        client.sendall(
+            b"POST / HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-amz-json-1.0\r\n"
+            b"X-Amz-Target: AWSStepFunctions.ListStateMachines\r\nTransfer-Encoding: chunked\r\n\r\n"
+        )
+        chunk = b"a" * 3000
+        for _ in range(3):
+            client.sendall(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+        answer = client.recv(65536)
+        assert answer.startswith(b"HTTP/1.1 413")
+    assert list_machines(url) == {"stateMachines": []}
+
+
+@pytest.mark.anyio
+async def test_an_activity_poll_answers_empty_when_nothing_comes_and_at_once_when_a_task_does() -> None:
+    service = Service(poll_seconds=0.2)
+    definition = {"StartAt": "Work", "States": {"Work": {"Type": "Task", "Resource": "", "End": True}}}
+    async with service.running_in():
+        arn = (await service.create_activity({"name": "Idle"}))["activityArn"]
+        with anyio.fail_after(5):
+            assert await service.get_activity_task({"activityArn": arn}) == {}
+        definition["States"]["Work"]["Resource"] = arn  # type: ignore[index]
+        body = {"name": "Worked", "definition": json.dumps(definition), "roleArn": ROLE}
+        machine = (await service.create_state_machine(body))["stateMachineArn"]
+        service.poll_seconds = 30
+        async with anyio.create_task_group() as tg:
+            tasks: list[Any] = []
+
+            async def poll() -> None:
+                tasks.append(await service.get_activity_task({"activityArn": arn}))
+
+            tg.start_soon(poll)
+            await anyio.sleep(0.05)  # the worker is waiting before the task exists
+            execution = await service.start_execution({"stateMachineArn": machine, "input": '{"n": 1}'})
+            with anyio.fail_after(5):
+                while not tasks:
+                    await anyio.sleep(0.01)
+        assert json.loads(tasks[0]["input"]) == {"n": 1}
+        await service.send_task_failure({"taskToken": tasks[0]["taskToken"], "error": "Nope"})
+        with anyio.fail_after(5):
+            await service.running[execution["executionArn"]].wait()
+        described = await service.describe_execution({"executionArn": execution["executionArn"]})
+        assert (described["status"], described["error"]) == ("FAILED", "Nope")
