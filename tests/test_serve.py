@@ -535,3 +535,31 @@ def test_binding_beyond_loopback_warns(tmp_path: Path) -> None:
         assert any("warning: binding 0.0.0.0, not loopback" in line for line in running.lines)
     finally:
         assert running.stop(signal.SIGINT) == 0
+
+
+def test_machines_from_a_folder_and_step_functions_locals_wait_time_scale(tmp_path: Path) -> None:
+    (tmp_path / "waiter.asl.json").write_text(json.dumps(WAIT))
+    running = Server("--machines", str(tmp_path), env={"WAIT_TIME_SCALE": "0"})
+    try:
+        arn = "arn:aws:states:us-east-1:123456789012:stateMachine:waiter"
+        status, body = post(running.url, "StartExecution", {"stateMachineArn": arn})
+        assert status == 200
+        wait_until(
+            lambda: (
+                post(running.url, "DescribeExecution", {"executionArn": body["executionArn"]})[1]["status"]
+                == "SUCCEEDED"
+            )
+        )  # a 600-second Wait, scaled to nothing
+    finally:
+        assert running.stop() == 0
+
+
+def test_a_bad_wait_time_scale_is_a_usage_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    import io
+
+    from asl.cli import main
+
+    monkeypatch.setenv("WAIT_TIME_SCALE", "fast")
+    err = io.StringIO()
+    assert main(["serve", "--port", "0"], stdout=io.StringIO(), stderr=err) == 2
+    assert err.getvalue() == "asl: WAIT_TIME_SCALE=fast: not a number of 0 or more\n"

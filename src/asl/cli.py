@@ -531,7 +531,8 @@ def _serve(arguments: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
     mocks = _load_mocks(arguments.mock_config or os.environ.get("SFN_MOCK_CONFIG"), err)
     if arguments.aws and not server.actions._execute_accepts("aws"):
         raise _Stop(USAGE, "--aws: this version of asl cannot call AWS services")
-    service = server.Service(resources=resources, mocks=mocks, aws=arguments.aws)
+    scale = _wait_time_scale(os.environ.get("WAIT_TIME_SCALE"))
+    service = server.Service(resources=resources, mocks=mocks, aws=arguments.aws, wait_time_scale=scale)
     if arguments.machines:
         _create_machines(service, arguments.machines)
     try:
@@ -539,6 +540,19 @@ def _serve(arguments: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
     except OSError as error:
         raise _Stop(UNREADABLE, f"cannot listen on {arguments.host}:{arguments.port}: {_reason(error)}") from None
     return OK
+
+
+def _wait_time_scale(text: str | None) -> float:
+    """Step Functions Local's WAIT_TIME_SCALE: a factor for every wait (0 makes them instant)."""
+    if text is None or not text.strip():
+        return 1.0
+    try:
+        scale = float(text)
+    except ValueError:
+        scale = -1.0
+    if not 0 <= scale < float("inf"):
+        raise _Stop(USAGE, f"WAIT_TIME_SCALE={text}: not a number of 0 or more")
+    return scale
 
 
 def _load_mocks(name: str | None, err: IO[str]) -> Any:

@@ -24,6 +24,7 @@ import anyio
 import anyio.abc
 
 from .. import executor as executor_module
+from ..clock import SystemClock
 from ..context import JSON
 from ..errors import AslError, DefinitionError, Problem, TaskFailed
 from ..executor import Execution, Status
@@ -71,7 +72,9 @@ class Service:
     `resources` maps Task resources to callables (what `--resources` loaded: the only code a
     request can reach); `mocks` is a loaded Step Functions Local mock configuration; `aws`
     lets Task states call AWS (passed on to the executor when it supports it); `poll_seconds`
-    is how long GetActivityTask waits for a task (AWS: 60).
+    is how long GetActivityTask waits for a task (AWS: 60); `wait_time_scale` multiplies every
+    wait of an execution (Wait states, retry intervals, timeouts), as Step Functions Local's
+    WAIT_TIME_SCALE does.
     """
 
     def __init__(
@@ -82,12 +85,14 @@ class Service:
         mocks: Any = None,
         aws: bool = False,
         poll_seconds: float = POLL_SECONDS,
+        wait_time_scale: float = 1.0,
     ) -> None:
         self.registry: Registry = registry if registry is not None else MemoryRegistry()
         self.resources = dict(resources or {})
         self.mocks = mocks
         self.aws = aws
         self.poll_seconds = poll_seconds
+        self.wait_time_scale = wait_time_scale
         self.running: dict[str, Execution] = {}
         self._task_group: anyio.abc.TaskGroup | None = None
         self._activity_tokens: dict[str, TaskToken] = {}
@@ -434,6 +439,8 @@ class Service:
             "task_override": override or _no_override,
             "on_event": self._watch(record.arn),
         }
+        if self.wait_time_scale != 1.0:
+            options["clock"] = _ScaledClock(self.wait_time_scale)
         if self.aws and _execute_accepts("aws"):
             options["aws"] = True
         return options
@@ -897,6 +904,16 @@ class Service:
         except MockNotFound as error:
             raise ApiError("ValidationException", str(error)) from None
         return case.override()
+
+
+class _ScaledClock(SystemClock):
+    """Real time, with every wait multiplied by `scale` (Step Functions Local's WAIT_TIME_SCALE)."""
+
+    def __init__(self, scale: float) -> None:
+        self.scale = scale
+
+    async def sleep(self, seconds: float) -> None:
+        await super().sleep(seconds * self.scale)
 
 
 class _ActivityOwner:
