@@ -529,7 +529,7 @@ def _serve(arguments: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
         raise _Stop(USAGE, f"serve needs the serve extra (pip install 'asl[serve]'): {error}") from None
     resources = _load_resources(arguments.resources) if arguments.resources else {}
     mocks = _load_mocks(arguments.mock_config or os.environ.get("SFN_MOCK_CONFIG"), err)
-    if arguments.aws and not server.actions._execute_accepts("aws"):
+    if arguments.aws and not server.actions.execute_accepts("aws"):
         raise _Stop(USAGE, "--aws: this version of asl cannot call AWS services")
     scale = _wait_time_scale(os.environ.get("WAIT_TIME_SCALE"))
     service = server.Service(resources=resources, mocks=mocks, aws=arguments.aws, wait_time_scale=scale)
