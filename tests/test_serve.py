@@ -232,10 +232,11 @@ def test_an_execution_runs_and_its_history_pages(sfn: Any) -> None:
             },
         },
     )
-    started = sfn.start_execution(stateMachineArn=arn, name="first", input='{"value": 21}')
+    started = sfn.start_execution(stateMachineArn=arn, name="first", input='{"value": 21}', traceHeader="Root=1-a")
     assert started["executionArn"] == "arn:aws:states:us-east-1:123456789012:execution:Doubler:first"
     described = finished(sfn, started["executionArn"])
     assert (described["status"], json.loads(described["output"])) == ("SUCCEEDED", {"value": 42})
+    assert described["traceHeader"] == "Root=1-a"
     events = sfn.get_execution_history(executionArn=started["executionArn"])["events"]
     assert [e["type"] for e in events] == [
         "ExecutionStarted",
@@ -385,6 +386,10 @@ def test_express_machines_run_synchronously(sfn: Any) -> None:
     assert (answer["status"], answer["error"], answer["cause"]) == ("FAILED", "E", "C")
     with pytest.raises(sfn.exceptions.StateMachineTypeNotSupported):
         sfn.start_sync_execution(stateMachineArn=create(sfn, "Slow"))
+    started = sfn.start_execution(stateMachineArn=arn, name="async")["executionArn"]
+    assert started.startswith("arn:aws:states:us-east-1:123456789012:express:Quick:async:")
+    with pytest.raises(sfn.exceptions.StateMachineTypeNotSupported):  # Express executions are not listed
+        sfn.list_executions(stateMachineArn=arn)
 
 
 def test_a_mock_test_case_answers_the_tasks_as_step_functions_local_does(sfn: Any) -> None:

@@ -93,6 +93,7 @@ class ExecutionRecord:
     alias_arn: str | None = None
     redrive_count: int = 0
     redriven: float | None = None
+    trace_header: str = ""
     events: Sequence[HistoryEvent] = ()
 
 
