@@ -341,6 +341,8 @@ def test_a_task_token_is_answered_with_send_task_success_and_failure(sfn: Any) -
         sfn.send_task_success(taskToken=token, output="{}")
     with pytest.raises(sfn.exceptions.InvalidToken):
         sfn.send_task_success(taskToken="never-issued", output="{}")
+    with pytest.raises(sfn.exceptions.TaskDoesNotExist):  # a token of the right form, never handed out
+        sfn.send_task_heartbeat(taskToken="0b7e7bd4-7d37-4b5e-9c1e-6f3b2a1d0c9e")
 
     failing = sfn.start_execution(stateMachineArn=arn)["executionArn"]
     token = token_of(failing)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import base64
 import inspect
 import json
+import re
 import secrets
 import uuid
 from collections import deque
@@ -387,8 +388,10 @@ class Executions(Machines):
         else:
             owner = next((e for e in self.running.values() if token in e.task_tokens), None)
         if owner is None:
-            if self.registry.token_owner(token) is not None:
+            if self.registry.token_owner(token) is not None:  # answered, timed out, or its execution ended
                 raise ApiError("TaskTimedOut", "Task Timed Out: 'Provided task does not exist anymore'")
+            if _TOKEN.fullmatch(token):
+                raise ApiError("TaskDoesNotExist", "Task Does Not Exist: 'Provided task does not exist'")
             raise ApiError("InvalidToken", "Invalid Token: 'Invalid token'")
         try:
             act(owner, token)
@@ -547,6 +550,11 @@ def _is_express(arn: str) -> bool:
 
 def _no_override(_state_name: str) -> None:
     return None
+
+
+# What the tokens this server hands out look like: the executor's UUIDs (.waitForTaskToken)
+# and the activities' base64 text; anything else cannot be a token of ours.
+_TOKEN: Final = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}|[A-Za-z0-9+/]{128}")
 
 
 def _token() -> str:
