@@ -174,8 +174,13 @@ def test_an_invalid_definition_is_refused_with_every_problem(sfn: Any) -> None:
 
 
 def test_a_definition_naming_a_file_is_not_read(sfn: Any) -> None:
+    path = str(ROOT / "tests" / "serve_resources.py")
     with pytest.raises(sfn.exceptions.InvalidDefinition):
-        sfn.create_state_machine(name="File", definition="/etc/passwd", roleArn=ROLE)
+        sfn.create_state_machine(name="File", definition=path, roleArn=ROLE)
+    with pytest.raises(sfn.exceptions.InvalidDefinition):
+        sfn.test_state(definition=path, roleArn=ROLE)
+    answer = sfn.validate_state_machine_definition(definition=path)
+    assert (answer["result"], answer["diagnostics"][0]["code"]) == ("FAIL", "INVALID_JSON_DESCRIPTION")
 
 
 def test_names_and_arns_are_checked_as_aws_checks_them(sfn: Any) -> None:
@@ -457,6 +462,8 @@ def test_map_runs_of_a_distributed_map_are_listed(sfn: Any) -> None:
         "States": {
             "M": {
                 "Type": "Map",
+                "MaxConcurrency": 2,
+                "ToleratedFailureCount": 1,
                 "ItemProcessor": {
                     "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
                     "StartAt": "P",
@@ -473,6 +480,7 @@ def test_map_runs_of_a_distributed_map_are_listed(sfn: Any) -> None:
     assert len(runs) == 1
     described = sfn.describe_map_run(mapRunArn=runs[0]["mapRunArn"])
     assert (described["status"], described["itemCounts"]["total"]) == ("SUCCEEDED", 3)
+    assert (described["maxConcurrency"], described["toleratedFailureCount"]) == (2, 1)
 
 
 def test_an_action_not_built_is_an_unknown_operation(sfn: Any, server: Server) -> None:

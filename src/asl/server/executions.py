@@ -317,9 +317,7 @@ class Executions(Machines):
             "executionArn": record.arn,
             "status": status,
             "startDate": run["startDate"],
-            "maxConcurrency": 0,
-            "toleratedFailurePercentage": 0.0,
-            "toleratedFailureCount": 0,
+            **_map_settings(record.definition, run["mapRunArn"]),
             "itemCounts": counts,
             "executionCounts": dict(counts),
         }
@@ -612,6 +610,41 @@ def _event(event: HistoryEvent, include_data: bool) -> dict[str, Any]:
             if key.endswith("EventDetails") and isinstance(details, dict):
                 item[key] = {k: v for k, v in details.items() if k not in _DATA}
     return item
+
+
+def _map_settings(definition: str, map_run_arn: str) -> dict[str, Any]:
+    """DescribeMapRun's maxConcurrency and tolerated failures, as the Map state gives them
+    (`...Path` fields, known only while it ran, show as 0 here)."""
+    label = map_run_arn.split(":")[6].split("/", 1)[-1]
+    state: Any = next(
+        (
+            state
+            for name, state in _states(json.loads(definition))
+            if state.get("Type") == "Map" and state.get("Label", name) == label
+        ),
+        {},
+    )
+
+    def number(key: str, kind: type) -> Any:
+        value = state.get(key)
+        return kind(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else kind(0)
+
+    return {
+        "maxConcurrency": number("MaxConcurrency", int),
+        "toleratedFailurePercentage": number("ToleratedFailurePercentage", float),
+        "toleratedFailureCount": number("ToleratedFailureCount", int),
+    }
+
+
+def _states(node: Any) -> Iterator[tuple[str, dict[str, Any]]]:
+    """Every state of a definition, in branches and item processors too, with its name."""
+    states = node.get("States") if isinstance(node, dict) else None
+    for name, state in (states or {}).items():
+        if isinstance(state, dict):
+            yield name, state
+            for branch in state.get("Branches") or ():
+                yield from _states(branch)
+            yield from _states(state.get("ItemProcessor") or state.get("Iterator"))
 
 
 def _resources(node: Any) -> Iterator[str]:
