@@ -111,6 +111,7 @@ class Executions(Machines):
             try:
                 async with start(machine, value, **options) as execution:
                     self.running[record.arn] = execution
+                    record.started = execution.start_time  # as its ExecutionStarted event says
                     task_status.started()
                 self._finish(record, execution)
             finally:
