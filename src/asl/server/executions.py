@@ -274,16 +274,16 @@ class Executions(Machines):
         running = self.running.get(record.arn)
         events = running.history if running is not None else record.events
         include = body.get("includeExecutionData", True)
-        items = [_event(event, include) for event in events]
-        if body.get("reverseOrder"):
-            items.reverse()
-        return page(body, "events", items)
+        ordered = list(reversed(events)) if body.get("reverseOrder") else list(events)
+        answer = page(body, "events", ordered)  # only the page's events are rendered
+        answer["events"] = [_event(event, include) for event in answer["events"]]
+        return answer
 
     async def redrive_execution(self, body: dict[str, Any]) -> dict[str, Any]:
         record = self._execution(body["executionArn"])
         status, reason = _redrive_status(record)
         if status != "REDRIVABLE":
-            raise ApiError("ExecutionNotRedrivable", f"Execution is {reason or status}")
+            raise ApiError("ExecutionNotRedrivable", reason)
         # Redriving continues an execution from where it failed: that needs replay of its
         # history through the interpreter, which this server does not do yet.
         raise ApiError(
