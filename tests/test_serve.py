@@ -578,3 +578,32 @@ def test_a_bad_wait_time_scale_is_a_usage_error(monkeypatch: pytest.MonkeyPatch)
     err = io.StringIO()
     assert main(["serve", "--port", "0"], stdout=io.StringIO(), stderr=err) == 2
     assert err.getvalue() == "asl: WAIT_TIME_SCALE=fast: not a number of 0 or more\n"
+
+
+def test_what_keeps_the_server_from_starting_is_one_line_and_a_status(tmp_path: Path) -> None:
+    import io
+    import socket
+
+    from asl.cli import main
+
+    def serve(*arguments: str) -> tuple[int, str]:
+        err = io.StringIO()
+        return main(["serve", *arguments], stdout=io.StringIO(), stderr=err), err.getvalue()
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        status, message = serve("--port", str(port))
+        assert status == 3
+        assert message.startswith(f"asl: cannot listen on 127.0.0.1:{port}: ")
+    (tmp_path / "broken.asl.json").write_text('{"StartAt": "Nowhere", "States": {}}')
+    status, message = serve("--port", "0", "--machines", str(tmp_path))
+    assert status == 2
+    assert message.startswith(f"asl: --machines {tmp_path / 'broken.asl.json'}: InvalidDefinition: ")
+    (tmp_path / "mocks.json").write_text('{"StateMachines": 7}')
+    status, message = serve("--port", "0", "--mock-config", str(tmp_path / "mocks.json"))
+    assert status == 3
+    assert message.startswith(f"asl: {tmp_path / 'mocks.json'}#")
+    status, message = serve("--port", "0", "--resources", "no_such_module:RESOURCES")
+    assert (status, message.startswith("asl: --resources no_such_module:RESOURCES: cannot import")) == (4, True)

@@ -112,6 +112,8 @@ class Executions(Machines):
                 async with start(machine, value, **options) as execution:
                     self.running[record.arn] = execution
                     record.started = execution.start_time  # as its ExecutionStarted event says
+                    if not _is_express(record.arn):
+                        self.registry.put_execution(record)
                     task_status.started()
                 self._finish(record, execution)
             finally:
