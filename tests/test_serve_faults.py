@@ -114,3 +114,26 @@ async def test_an_activity_poll_answers_empty_when_nothing_comes_and_at_once_whe
             await service.running[execution["executionArn"]].wait()
         described = await service.describe_execution({"executionArn": execution["executionArn"]})
         assert (described["status"], described["error"]) == ("FAILED", "Nope")
+
+
+@pytest.mark.anyio
+async def test_an_activity_worker_that_stops_sending_heartbeats_times_the_task_out() -> None:
+    service = Service(poll_seconds=5, wait_time_scale=0.1)  # HeartbeatSeconds 2: 0.2 s here
+    async with service.running_in():
+        arn = (await service.create_activity({"name": "Beating"}))["activityArn"]
+        task = {"Type": "Task", "Resource": arn, "HeartbeatSeconds": 2, "End": True}
+        definition = json.dumps({"StartAt": "Work", "States": {"Work": task}})
+        body = {"name": "Beats", "definition": definition, "roleArn": ROLE}
+        machine = (await service.create_state_machine(body))["stateMachineArn"]
+        execution = (await service.start_execution({"stateMachineArn": machine}))["executionArn"]
+        with anyio.fail_after(5):
+            token = (await service.get_activity_task({"activityArn": arn}))["taskToken"]
+            for _ in range(4):  # beats keep it alive past its heartbeat interval
+                await anyio.sleep(0.1)
+                await service.send_task_heartbeat({"taskToken": token})
+            await service.running[execution].wait()
+        described = await service.describe_execution({"executionArn": execution})
+        assert (described["status"], described["error"]) == ("FAILED", "States.Timeout")
+        assert described["stopDate"] - described["startDate"] >= 0.4
+        events = (await service.get_execution_history({"executionArn": execution}))["events"]
+        assert "TaskTimedOut" in [event["type"] for event in events]

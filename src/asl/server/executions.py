@@ -21,7 +21,7 @@ import anyio.abc
 from .. import executor as executor_module
 from ..clock import SystemClock
 from ..context import JSON
-from ..errors import AslError, TaskFailed
+from ..errors import AslError, TaskFailed, Timeout
 from ..executor import Execution, Status
 from ..history import HistoryEvent
 from ..model import StateMachine
@@ -128,7 +128,8 @@ class Executions(Machines):
             raise ApiError("InvalidExecutionInput", f"Invalid State Machine Execution Input: '{error}'") from None
 
     def _options(self, machine: StateMachine, record: ExecutionRecord, override: Any) -> dict[str, Any]:
-        resources = {**self.resources, **self._activity_resources(machine, record.arn)}
+        heartbeats: dict[str, deque[Any]] = {}  # activity ARN -> HeartbeatSeconds of its Tasks, in order
+        resources = {**self.resources, **self._activity_resources(machine, record.arn, heartbeats)}
         options: dict[str, Any] = {
             "resources": resources,
             "name": record.name,
@@ -137,7 +138,7 @@ class Executions(Machines):
             # With an override, a Task whose resource is missing fails when it runs, as a missing
             # Lambda function does on AWS, instead of refusing the whole execution.
             "task_override": override or _no_override,
-            "on_event": self._watch(record.arn),
+            "on_event": self._watch(record.arn, heartbeats),
         }
         if self.wait_time_scale != 1.0:
             options["clock"] = _ScaledClock(self.wait_time_scale)
@@ -145,12 +146,20 @@ class Executions(Machines):
             options["aws"] = True
         return options
 
-    def _watch(self, arn: str) -> Callable[[HistoryEvent], None]:
+    def _watch(self, arn: str, heartbeats: dict[str, deque[Any]]) -> Callable[[HistoryEvent], None]:
+        activities = f"{PREFIX}activity:"
+
         def on_event(event: HistoryEvent) -> None:
             if event.type == "TaskSubmitted":  # the tokens handed out, to know them once answered
                 execution = self.running.get(arn)
                 if execution is not None:
                     self.registry.add_tokens(execution.task_tokens, arn)
+            elif event.type == "TaskScheduled" and event.details is not None:
+                # An activity's worker is a resource that is not told the Task's HeartbeatSeconds:
+                # it reads them here, from the event recorded just before it is called.
+                resource = event.details.get("resource")
+                if isinstance(resource, str) and resource.startswith(activities):
+                    heartbeats.setdefault(resource, deque()).append(event.details.get("heartbeatInSeconds"))
 
         return on_event
 
@@ -438,15 +447,21 @@ class Executions(Machines):
                 await posted.wait()
         return {}  # AWS answers a poll that found nothing with no task token
 
-    def _activity_resources(self, machine: StateMachine, execution_arn: str) -> dict[str, Callable[..., Any]]:
+    def _activity_resources(
+        self, machine: StateMachine, execution_arn: str, heartbeats: dict[str, deque[Any]]
+    ) -> dict[str, Callable[..., Any]]:
         found: dict[str, Callable[..., Any]] = {}
         for resource in _resources(machine.definition):
             if resource.startswith(f"{PREFIX}activity:") and resource not in self.resources:
-                found[resource] = self._activity_worker(resource, execution_arn)
+                found[resource] = self._activity_worker(resource, execution_arn, heartbeats)
         return found
 
-    def _activity_worker(self, activity_arn: str, execution_arn: str) -> Callable[..., Any]:
+    def _activity_worker(
+        self, activity_arn: str, execution_arn: str, heartbeats: dict[str, deque[Any]]
+    ) -> Callable[..., Any]:
         async def scheduled(payload: JSON) -> JSON:
+            waiting = heartbeats.get(activity_arn)
+            heartbeat = waiting.popleft() if waiting else None
             if self.registry.activity(activity_arn) is None:
                 raise TaskFailed("States.Runtime", f"Activity Does Not Exist: '{activity_arn}'")
             token = _token()
@@ -458,7 +473,7 @@ class Executions(Machines):
             if posted is not None:
                 posted.set()
             try:
-                await waiter.done.wait()
+                await self._wait_for_worker(waiter, heartbeat)
             finally:
                 self._activity_tokens.pop(token, None)
             if waiter.error is not None:
@@ -466,6 +481,25 @@ class Executions(Machines):
             return waiter.output
 
         return scheduled
+
+    async def _wait_for_worker(self, waiter: TaskToken, heartbeat: float | None) -> None:
+        """Wait for the worker's SendTaskSuccess or SendTaskFailure; with `heartbeat` seconds,
+        a worker silent for longer (no SendTaskHeartbeat) times the Task out."""
+        if heartbeat is None:
+            await waiter.done.wait()
+            return
+        while not waiter.done.is_set():
+            beat = waiter.heartbeat
+            with anyio.move_on_after(heartbeat * self.wait_time_scale):
+                async with anyio.create_task_group() as tg:
+                    for event in (waiter.done, beat):
+                        tg.start_soon(_set_then_cancel, event, tg.cancel_scope)
+            if not (waiter.done.is_set() or beat.is_set()):
+                error = Timeout("")
+                error.heartbeat = True  # type: ignore[attr-defined]  # as the executor marks a missed heartbeat
+                raise error
+            if beat.is_set():
+                waiter.heartbeat = anyio.Event()
 
     async def describe_state_machine_for_execution(self, body: dict[str, Any]) -> dict[str, Any]:
         record = self._execution(body["executionArn"])
@@ -543,6 +577,11 @@ class _ActivityOwner:
 
 
 # -- helpers --------------------------------------------------------------------------------
+
+
+async def _set_then_cancel(event: anyio.Event, scope: anyio.CancelScope) -> None:
+    await event.wait()
+    scope.cancel()
 
 
 def _is_express(arn: str) -> bool:
