@@ -151,7 +151,7 @@ class MemoryRegistry:
         self._numbers: dict[str, itertools.count[int]] = {}
         self._aliases: dict[str, AliasRecord] = {}
         self._executions: dict[str, ExecutionRecord] = {}
-        self._by_machine: dict[str, list[ExecutionRecord]] = {}
+        self._by_machine: dict[str, dict[str, ExecutionRecord]] = {}
         self._tokens: dict[str, str] = {}
         self._activities: dict[str, ActivityRecord] = {}
         self._tags: dict[str, dict[str, str]] = {}
@@ -203,16 +203,15 @@ class MemoryRegistry:
         self._aliases.pop(arn, None)
 
     def put_execution(self, record: ExecutionRecord) -> None:
-        if record.arn not in self._executions:
-            self._by_machine.setdefault(record.machine_arn, []).append(record)
+        self._by_machine.setdefault(record.machine_arn, {})[record.arn] = record
         self._executions[record.arn] = record
 
     def execution(self, arn: str) -> ExecutionRecord | None:
         return self._executions.get(arn)
 
     def executions(self, machine_arn: str | None = None) -> list[ExecutionRecord]:
-        found = self._by_machine.get(machine_arn, []) if machine_arn is not None else self._executions.values()
-        return sorted(found, key=lambda record: -record.started)  # AWS lists the newest first
+        found = self._by_machine.get(machine_arn, {}) if machine_arn is not None else self._executions
+        return sorted(found.values(), key=lambda record: -record.started)  # AWS lists the newest first
 
     def add_tokens(self, tokens: Iterable[str], execution_arn: str) -> None:
         for token in tokens:
