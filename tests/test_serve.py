@@ -539,17 +539,67 @@ def test_the_aws_cli_works_against_the_server(server: Server, tmp_path: Path) ->
     execution = cli("start-execution", "--state-machine-arn", arn, "--input", '{"a": 1}')["executionArn"]
     wait_until(lambda: cli("describe-execution", "--execution-arn", execution)["status"] == "SUCCEEDED", 30)
     assert json.loads(cli("describe-execution", "--execution-arn", execution)["output"]) == {"x": 1}
+    missing = subprocess.run(
+        [
+            str(aws),
+            "stepfunctions",
+            "describe-execution",
+            "--execution-arn",
+            execution + "x",
+            "--endpoint-url",
+            server.url,
+        ],
+        capture_output=True,
+        text=True,
+        env=environment,
+        timeout=60,
+    )
+    assert missing.returncode != 0
+    assert "An error occurred (ExecutionDoesNotExist) when calling the DescribeExecution operation" in missing.stderr
 
 
 # -- the process ----------------------------------------------------------------------------
 
 
-def test_binding_beyond_loopback_warns(tmp_path: Path) -> None:
+def test_binding_beyond_loopback_warns_and_ctrl_c_stops_running_executions(tmp_path: Path) -> None:
     running = Server("--host", "0.0.0.0")
     try:
         assert any("warning: binding 0.0.0.0, not loopback" in line for line in running.lines)
+        body = {"name": "W", "definition": json.dumps(WAIT), "roleArn": ROLE}
+        arn = post(running.url, "CreateStateMachine", body)[1]["stateMachineArn"]
+        assert post(running.url, "StartExecution", {"stateMachineArn": arn})[0] == 200  # waits ten minutes
     finally:
+        started = time.monotonic()
         assert running.stop(signal.SIGINT) == 0
+        assert time.monotonic() - started < 10
+        assert running.lines[-1] == "asl serve: stopped"
+
+
+def test_twenty_clients_start_two_hundred_executions_and_none_is_lost(server: Server) -> None:
+    body = {"name": "Many", "definition": json.dumps(PASS), "roleArn": ROLE}
+    arn = post(server.url, "CreateStateMachine", body)[1]["stateMachineArn"]
+    failures: list[Any] = []
+
+    def client(index: int) -> None:
+        for number in range(index, 200, 20):
+            status, answer = post(server.url, "StartExecution", {"stateMachineArn": arn, "name": f"n{number}"})
+            if status != 200:
+                failures.append(answer)
+
+    threads = [threading.Thread(target=client, args=(index,)) for index in range(20)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert failures == []
+
+    def listed() -> list[Any]:
+        status, page = post(server.url, "ListExecutions", {"stateMachineArn": arn, "maxResults": 1000})
+        return [e for e in page["executions"] if e["status"] == "SUCCEEDED"]
+
+    assert sorted(e["name"] for e in wait_until(lambda: len(listed()) == 200 and listed())) == sorted(
+        f"n{number}" for number in range(200)
+    )
 
 
 def test_machines_from_a_folder_and_step_functions_locals_wait_time_scale(tmp_path: Path) -> None:
