@@ -454,6 +454,24 @@ def test_test_state_runs_one_state(sfn: Any) -> None:
     answer = sfn.test_state(definition=json.dumps(state), roleArn=ROLE, input='{"a": 1}', inspectionLevel="DEBUG")
     assert (answer["status"], json.loads(answer["output"]), answer["nextState"]) == ("SUCCEEDED", {"sum": 2}, "Done")
     assert json.loads(answer["inspectionData"]["afterParameters"]) == {"sum": 2}
+    task = {
+        "Type": "Task",
+        "Resource": "arn:aws:lambda:us-east-1:123456789012:function:double",
+        "Retry": [{"ErrorEquals": ["Busy"], "IntervalSeconds": 3}],
+        "End": True,
+    }
+    answer = sfn.test_state(
+        definition=json.dumps(task),
+        roleArn=ROLE,
+        mock={"errorOutput": {"error": "Busy", "cause": "later"}},
+        stateConfiguration={"retrierRetryCount": 0},
+    )
+    assert (answer["status"], answer["inspectionData"]["errorDetails"]) == (
+        "RETRIABLE",
+        {"retryIndex": 0, "retryBackoffIntervalSeconds": 3},
+    )
+    answer = sfn.test_state(definition=json.dumps(task), roleArn=ROLE, input='{"value": 4}', inspectionLevel="TRACE")
+    assert (answer["status"], json.loads(answer["output"])) == ("SUCCEEDED", {"value": 8})  # --resources ran
 
 
 def test_map_runs_of_a_distributed_map_are_listed(sfn: Any) -> None:

@@ -4,9 +4,11 @@ checks, TestState and tags. `Machines` is the first layer of `Service`.
 
 from __future__ import annotations
 
+import inspect
 import json
 import uuid
-from typing import Any, cast
+from collections.abc import Mapping
+from typing import Any, Final, cast
 
 from ..errors import AslError, DefinitionError, TaskFailed
 from ..model import StateMachine
@@ -278,21 +280,7 @@ class Machines:
     async def test_state(self, body: dict[str, Any]) -> dict[str, Any]:
         from ..teststate import test_state_async
 
-        keywords: dict[str, Any] = {"input": json_input(body.get("input", "{}"))}
-        if "variables" in body:
-            keywords["variables"] = json_input(body["variables"])
-        if "context" in body:
-            keywords["context"] = json_input(body["context"])
-        if "inspectionLevel" in body:
-            keywords["inspection_level"] = body["inspectionLevel"]
-        mock = body.get("mock") or {}
-        if "errorOutput" in mock:
-            keywords["mock"] = TaskFailed(mock["errorOutput"].get("error", ""), mock["errorOutput"].get("cause", ""))
-        elif "result" in mock:
-            keywords["mock"] = json_input(mock["result"])
-        retries = (body.get("stateConfiguration") or {}).get("retrierRetryCount")
-        if retries is not None:
-            keywords["retrier_retry_count"] = retries
+        keywords = _test_state_keywords(body, inspect.signature(test_state_async).parameters)
         keywords["resources"] = self.resources
         definition = json_definition(body["definition"])
         try:
@@ -385,3 +373,54 @@ class Machines:
         if self.registry.machine(arn) is None and self.registry.activity(arn) is None:
             raise ApiError("ResourceNotFound", f"Resource not found: '{arn}'")
         return arn
+
+
+# TestState's request parameters and the keywords of asl.teststate.test_state that take them.
+_TEST_STATE_KEYWORDS: Final = {
+    "inspectionLevel": "inspection_level",
+    "roleArn": "role_arn",
+    "revealSecrets": "reveal_secrets",
+    "fieldValidationMode": "mock_field_validation_mode",
+    "retrierRetryCount": "retrier_retry_count",
+    "mapIterationFailureCount": "map_iteration_failure_count",
+    "errorCausedByState": "error_caused_by_state",
+    "mapItemReaderData": "map_item_reader_data",
+}
+# What a library without the keyword already does: then the parameter may be left out.
+_DEFAULTS: Final = {"roleArn": None, "revealSecrets": False, "fieldValidationMode": "NONE"}
+
+
+def _test_state_keywords(body: dict[str, Any], accepted: Mapping[str, Any]) -> dict[str, Any]:
+    """The keywords of test_state for a TestState request: one per request parameter, each
+    passed only when test_state takes it; ValidationException for one it cannot honour."""
+    keywords: dict[str, Any] = {"input": json_input(body.get("input", "{}"))}
+    given: dict[str, Any] = {}
+    for name in ("variables", "context"):
+        if name in body:
+            given[name] = json_input(body[name])
+    mock = body.get("mock") or {}
+    if "errorOutput" in mock:
+        error = mock["errorOutput"]
+        given["mock"] = TaskFailed(error.get("error", ""), error.get("cause", ""))
+    if "result" in mock:
+        try:
+            value = json.loads(mock["result"])
+        except ValueError:
+            value = None
+        if value is None or "errorOutput" in mock:  # what `mock` cannot carry goes as the text
+            given["mock_result"] = mock["result"]
+        else:
+            given["mock"] = value
+    parameters = {**body, **{k: v for k, v in mock.items() if k == "fieldValidationMode"}}
+    parameters.update(body.get("stateConfiguration") or {})
+    for parameter, keyword in _TEST_STATE_KEYWORDS.items():
+        if parameter in parameters:
+            given[keyword] = parameters[parameter]
+    reverse = {keyword: parameter for parameter, keyword in _TEST_STATE_KEYWORDS.items()}
+    for keyword, value in given.items():
+        parameter = reverse.get(keyword, keyword)
+        if keyword in accepted:
+            keywords[keyword] = value
+        elif parameter not in _DEFAULTS or (_DEFAULTS[parameter] is not None and value != _DEFAULTS[parameter]):
+            raise ApiError("ValidationException", f"asl serve cannot honour TestState's {parameter} yet.")
+    return keywords

@@ -16,7 +16,7 @@ from typing import Any, Final
 from ..context import JSON
 from ..errors import Problem
 from ..runtime import ACCOUNT, REGION
-from .protocol import ApiError
+from .protocol import ApiError, operation
 
 PREFIX: Final = f"arn:aws:states:{REGION}:{ACCOUNT}:"
 # AWS's rule for names of state machines, executions and activities.
@@ -133,13 +133,32 @@ def page(body: dict[str, Any], key: str, items: list[Any]) -> dict[str, Any]:
 
 
 def inspection(data: Mapping[str, Any]) -> dict[str, Any]:
-    """TestState's inspection data in the API's shape: payloads as JSON text."""
-    structured = {"request", "response", "errorDetails"}
-    numbers = {"toleratedFailureCount", "toleratedFailurePercentage", "maxConcurrency"}
-    answer: dict[str, Any] = {}
-    for key, value in data.items():
-        if key in structured or key in numbers:
-            answer[key] = value
-        else:
-            answer[key] = json.dumps(value, separators=(",", ":"), ensure_ascii=False)
-    return answer
+    """TestState's inspection data in the API's shape: payloads as JSON text, structures with
+    the members the model gives them (a Task's TRACE `request` and `response` are an HTTP
+    Task's; those of other resources do not fit and are left out), nothing the model lacks."""
+    shape = operation("TestState").output_shape.members["inspectionData"]
+    return fitted(shape, dict(data)) or {}
+
+
+def fitted(shape: Any, value: Any) -> Any:
+    """`value` as a member of `shape`: JSON text where the model has a string, structures
+    narrowed to the members it knows; None when it cannot fit."""
+    kind = shape.type_name
+    if kind == "structure":
+        if not isinstance(value, Mapping):
+            return None
+        members = {key: fitted(shape.members[key], item) for key, item in value.items() if key in shape.members}
+        return {key: item for key, item in members.items() if item is not None and item != {}}
+    if kind == "string":
+        return (
+            value
+            if isinstance(value, str) and shape.name != "SensitiveData"
+            else json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+        )
+    if kind in ("integer", "long"):
+        return value if isinstance(value, int) and not isinstance(value, bool) else None
+    if kind in ("float", "double"):
+        return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+    if kind == "boolean":
+        return value if isinstance(value, bool) else None
+    return None
