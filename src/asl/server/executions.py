@@ -451,8 +451,8 @@ class Executions(Machines):
         self, machine: StateMachine, execution_arn: str, heartbeats: dict[str, deque[Any]]
     ) -> dict[str, Callable[..., Any]]:
         found: dict[str, Callable[..., Any]] = {}
-        for resource in _resources(machine.definition):
-            if resource.startswith(f"{PREFIX}activity:") and resource not in self.resources:
+        for resource in _activities(machine):
+            if resource not in self.resources:
                 found[resource] = self._activity_worker(resource, execution_arn, heartbeats)
         return found
 
@@ -687,6 +687,21 @@ def _states(node: Any) -> Iterator[tuple[str, dict[str, Any]]]:
             for branch in state.get("Branches") or ():
                 yield from _states(branch)
             yield from _states(state.get("ItemProcessor") or state.get("Iterator"))
+
+
+_ACTIVITIES: Final[dict[int, tuple[StateMachine, tuple[str, ...]]]] = {}
+
+
+def _activities(machine: StateMachine) -> tuple[str, ...]:
+    """The activity ARNs a machine's Tasks name (found once per compiled machine)."""
+    known = _ACTIVITIES.get(id(machine))
+    if known is not None and known[0] is machine:
+        return known[1]
+    found = tuple(sorted({r for r in _resources(machine.definition) if r.startswith(f"{PREFIX}activity:")}))
+    if len(_ACTIVITIES) > 256:
+        _ACTIVITIES.clear()
+    _ACTIVITIES[id(machine)] = (machine, found)
+    return found
 
 
 def _resources(node: Any) -> Iterator[str]:
