@@ -3,10 +3,12 @@ others meanwhile. The app runs on uvicorn in a thread, with a short body deadlin
 
 from __future__ import annotations
 
+import contextlib
 import json
 import socket
 import threading
 import time
+import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from typing import Any
@@ -20,12 +22,12 @@ from asl.server import Service, create_app
 ROLE = "arn:aws:iam::123456789012:role/StepFunctionsRole"
 
 
-@pytest.fixture
-def url() -> Iterator[str]:
-    sock = socket.socket()
+@contextlib.contextmanager
+def running(app: Any) -> Iterator[str]:
+    """`app` on uvicorn in a thread, on a free loopback port, until the block ends."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
-    app = create_app(Service(), max_body=4096, body_seconds=0.5)
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
@@ -33,11 +35,19 @@ def url() -> Iterator[str]:
     while not server.started:  # readiness, bounded
         assert time.monotonic() < deadline and thread.is_alive()
         time.sleep(0.01)
-    yield f"http://127.0.0.1:{port}/"
-    server.should_exit = True
-    thread.join(timeout=30)
-    sock.close()
-    assert not thread.is_alive()
+    try:
+        yield f"http://127.0.0.1:{port}/"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=30)
+        sock.close()
+        assert not thread.is_alive()
+
+
+@pytest.fixture
+def url() -> Iterator[str]:
+    with running(create_app(Service(), max_body=4096, body_seconds=0.5)) as address:
+        yield address
 
 
 def list_machines(url: str) -> Any:
@@ -137,3 +147,20 @@ async def test_an_activity_worker_that_stops_sending_heartbeats_times_the_task_o
         assert described["stopDate"] - described["startDate"] >= 0.4
         events = (await service.get_execution_history({"executionArn": execution}))["events"]
         assert "TaskTimedOut" in [event["type"] for event in events]
+
+
+def test_routes_given_to_the_app_come_before_the_api() -> None:
+    from starlette.requests import Request
+    from starlette.responses import PlainTextResponse
+    from starlette.routing import Route
+
+    async def page(request: Request) -> PlainTextResponse:
+        return PlainTextResponse(f"{len(request.app.state.service.registry.machines())} machines")
+
+    with running(create_app(Service(), routes=[Route("/", page, methods=["GET"])])) as url:
+        with urllib.request.urlopen(url, timeout=10) as response:
+            assert response.read() == b"0 machines"
+        assert list_machines(url) == {"stateMachines": []}  # POST / is still the API
+        with pytest.raises(urllib.error.HTTPError) as error:
+            urllib.request.urlopen(url + "elsewhere", timeout=10)
+        assert (error.value.code, json.loads(error.value.read())["__type"]) == (404, "UnknownOperationException")

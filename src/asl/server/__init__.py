@@ -18,7 +18,7 @@ import socket
 import sys
 import threading
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from typing import IO, Any, Final
 
 import anyio
@@ -33,8 +33,18 @@ MAX_BODY: Final = 2 * 1024 * 1024  # a definition may be 1 MiB of characters; JS
 BODY_SECONDS: Final = 30.0  # a client that has not sent its whole body by then is cut off
 
 
-def create_app(service: Service, *, max_body: int = MAX_BODY, body_seconds: float = BODY_SECONDS) -> Any:
-    """The ASGI application answering the Step Functions API with `service`."""
+def create_app(
+    service: Service,
+    *,
+    routes: Sequence[Any] = (),
+    max_body: int = MAX_BODY,
+    body_seconds: float = BODY_SECONDS,
+) -> Any:
+    """The ASGI application answering the Step Functions API with `service`.
+
+    `routes` (Starlette routes) come before the API's: a GET page at `/` can live beside the
+    API, which is POST. Routes reach the service as `request.app.state.service`.
+    """
     from starlette.applications import Starlette
     from starlette.requests import ClientDisconnect, Request
     from starlette.responses import Response
@@ -95,8 +105,12 @@ def create_app(service: Service, *, max_body: int = MAX_BODY, body_seconds: floa
         async with service.running_in():
             yield
 
-    routes = [Route("/{path:path}", endpoint, methods=["GET", "POST", "PUT", "DELETE", "PATCH", "HEAD"])]
-    return Starlette(routes=routes, lifespan=lifespan)
+    # The API answers every path and method that no route before it takes: POST / as AWS's
+    # JSON protocol, anything else with AWS's UnknownOperationException.
+    api = Route("/{path:path}", endpoint, methods=["GET", "POST", "PUT", "DELETE", "PATCH", "HEAD"])
+    app = Starlette(routes=[*routes, api], lifespan=lifespan)
+    app.state.service = service
+    return app
 
 
 def is_loopback(host: str) -> bool:
@@ -116,6 +130,7 @@ def serve(
     port: int = 8083,
     stderr: IO[str] | None = None,
     ready: Callable[[str, int], None] | None = None,
+    routes: Sequence[Any] = (),
 ) -> None:
     """Serve the API until Ctrl-C or SIGTERM; prints `listening on http://HOST:PORT` on stderr
     once it accepts requests (port 0 picks a free port). Raises OSError when it cannot bind."""
@@ -140,7 +155,7 @@ def serve(
         raise
     bound = sock.getsockname()[1]
     config = uvicorn.Config(
-        create_app(service),
+        create_app(service, routes=routes),
         log_level="warning",
         access_log=False,
         lifespan="on",
