@@ -11,6 +11,7 @@ are checked against the service model botocore ships. Starlette and uvicorn come
 from __future__ import annotations
 
 import contextlib
+import gc
 import ipaddress
 import json
 import signal
@@ -164,10 +165,17 @@ def serve(
     )
     server = uvicorn.Server(config)
 
+    # A server keeps every execution it ran: with the collector's default thresholds, its full
+    # collections walk all of them ever more often, and are most of StartExecution's p99 latency
+    # under load (measured: p99 45-83 ms, 17-21 ms with these). What was loaded at start is
+    # frozen out of the collections altogether.
+    gc.set_threshold(20_000, 50, 1_000)
+
     async def main() -> None:
         async def announce() -> None:
             while not server.started:
                 await anyio.sleep(0.01)
+            gc.freeze()
             shown = f"[{host}]" if ":" in host else host
             err.write(f"listening on http://{shown}:{bound}\n")
             err.flush()
