@@ -110,6 +110,7 @@ def _build_parser(out: IO[str], err: IO[str]) -> _Parser:
     _add_validate(commands)
     _add_run(commands)
     _add_graph(commands)
+    _add_serve(commands)
     return parser
 
 
@@ -679,3 +680,101 @@ def _svg(text: str) -> str:
         first = (done.stderr.strip().splitlines() or [f"exit status {done.returncode}"])[0]
         raise _Stop(GRAPHVIZ, f"dot -Tsvg failed: {first}")
     return done.stdout
+
+
+# -- serve ---------------------------------------------------------------------------------------
+
+
+def _add_serve(commands: Any) -> None:
+    parser = commands.add_parser(
+        "serve",
+        help="answer the AWS Step Functions API on localhost (boto3, the AWS CLI, every AWS SDK)",
+        description="Serve the AWS Step Functions API (AWS's JSON 1.0 protocol) until Ctrl-C or SIGTERM. "
+        "Prints 'listening on http://HOST:PORT' on stderr once it accepts requests. What it creates lives "
+        "in memory and is gone when it stops.",
+    )
+    parser.add_argument("--host", default="127.0.0.1", help="the address to bind (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=8083, help="the port (default 8083; 0 picks a free one)")
+    parser.add_argument("--resources", metavar="MODULE:ATTR", help="Task resources, as for `asl run`")
+    parser.add_argument("--aws", action="store_true", help="let Task states call AWS services")
+    parser.add_argument(
+        "--mock-config",
+        metavar="FILE",
+        help="a Step Functions Local mock configuration file (default: $SFN_MOCK_CONFIG); start an execution "
+        "of STATE_MACHINE_ARN#TEST_CASE to run with a test case's mocked responses",
+    )
+    parser.add_argument(
+        "--machines", metavar="DIR", help="create a state machine of each DIR/NAME.asl.json (or NAME.json) at start"
+    )
+    parser.set_defaults(command=_serve)
+
+
+def _serve(arguments: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
+    import os
+
+    try:
+        from . import server
+    except ImportError as error:  # starlette or uvicorn missing
+        raise _Stop(USAGE, f"serve needs the serve extra (pip install 'asl[serve]'): {error}") from None
+    resources = _load_resources(arguments.resources) if arguments.resources else {}
+    mocks = _load_mocks(arguments.mock_config or os.environ.get("SFN_MOCK_CONFIG"), err)
+    if arguments.aws and not server.actions.execute_accepts("aws"):
+        raise _Stop(USAGE, "--aws: this version of asl cannot call AWS services")
+    scale = _wait_time_scale(os.environ.get("WAIT_TIME_SCALE"))
+    service = server.Service(resources=resources, mocks=mocks, aws=arguments.aws, wait_time_scale=scale)
+    if arguments.machines:
+        _create_machines(service, arguments.machines)
+    try:
+        server.serve(service, host=arguments.host, port=arguments.port, stderr=err)
+    except OSError as error:
+        raise _Stop(UNREADABLE, f"cannot listen on {arguments.host}:{arguments.port}: {_reason(error)}") from None
+    return OK
+
+
+def _wait_time_scale(text: str | None) -> float:
+    """Step Functions Local's WAIT_TIME_SCALE: a factor for every wait (0 makes them instant)."""
+    if text is None or not text.strip():
+        return 1.0
+    try:
+        scale = float(text)
+    except ValueError:
+        scale = -1.0
+    if not 0 <= scale < float("inf"):
+        raise _Stop(USAGE, f"WAIT_TIME_SCALE={text}: not a number of 0 or more")
+    return scale
+
+
+def _load_mocks(name: str | None, err: IO[str]) -> Any:
+    if not name:
+        return None
+    from . import mocks
+
+    try:
+        return mocks.load(_path(name))
+    except mocks.MockConfigError as error:
+        for problem in error.problems:
+            err.write(f"asl: {name}#{problem.path}: {problem.message}\n")
+        raise _Stop(UNREADABLE) from None
+    except OSError as error:
+        raise _Stop(UNREADABLE, f"--mock-config {name}: {_reason(error)}") from None
+
+
+def _create_machines(service: Any, folder: str) -> None:
+    import anyio
+
+    from .server.protocol import ApiError
+
+    directory = _path(folder)
+    if not directory.is_dir():
+        raise _Stop(UNREADABLE, f"--machines {folder}: not a directory")
+    for path in sorted(directory.glob("*.json")):
+        name = path.name.split(".")[0]
+        try:
+            definition = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as error:
+            raise _Stop(UNREADABLE, f"--machines {path}: {_reason(error)}") from None
+        body = {"name": name, "definition": definition, "roleArn": "arn:aws:iam::123456789012:role/StepFunctionsRole"}
+        try:
+            anyio.run(service.create_state_machine, body)
+        except ApiError as error:
+            raise _Stop(USAGE, f"--machines {path}: {error.name}: {error.message}") from None
