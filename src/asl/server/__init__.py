@@ -95,7 +95,12 @@ def create_app(service: Service, *, max_body: int = MAX_BODY, body_seconds: floa
         async with service.running_in():
             yield
 
-    routes = [Route("/{path:path}", endpoint, methods=["GET", "POST", "PUT", "DELETE", "PATCH", "HEAD"])]
+    from .console import routes as console_routes  # the web console (GET /, /console/...), issue 22
+
+    routes = [
+        *console_routes(service),
+        Route("/{path:path}", endpoint, methods=["GET", "POST", "PUT", "DELETE", "PATCH", "HEAD"]),
+    ]
     return Starlette(routes=routes, lifespan=lifespan)
 
 
