@@ -139,23 +139,48 @@
       );
     }
 
+    // Rows are drawn a page at a time: a history of 10,000 events opens at once, and the
+    // filters still search all of it.
+    const PAGE = 500;
+    let limit = PAGE;
+    const more = document.createElement("button");
+    more.type = "button";
+    more.id = "history-more";
+    more.hidden = true;
+    document.getElementById("history").after(more);
+    more.addEventListener("click", function () {
+      limit += PAGE;
+      renderTable();
+    });
+
     function renderTable() {
       const parts = [];
       let count = 0;
       for (const row of events) {
         if (shown(row)) {
-          parts.push(rowHtml(row));
+          if (count < limit) parts.push(rowHtml(row));
           count += 1;
         }
       }
       body.innerHTML = parts.join("");
-      el("history-count").textContent = count + " of " + events.length + " events";
+      const drawn = Math.min(count, limit);
+      el("history-count").textContent =
+        (count === events.length ? count : count + " of " + events.length) + " events" +
+        (drawn < count ? ", first " + drawn + " shown" : "");
+      more.hidden = drawn >= count;
+      more.textContent = "Show " + Math.min(PAGE, count - drawn) + " more events";
     }
 
     [byState, byType].forEach(function (select) {
-      select.addEventListener("change", renderTable);
+      select.addEventListener("change", function () {
+        limit = PAGE;
+        renderTable();
+      });
     });
-    byText.addEventListener("input", renderTable);
+    byText.addEventListener("input", function () {
+      limit = PAGE;
+      renderTable();
+    });
     addOptions(events);
     renderTable();
 
@@ -341,9 +366,7 @@
         if (change.events.length) {
           change.events.forEach(function (row) { events.push(row); });
           addOptions(change.events);
-          const fresh = change.events.filter(shown).map(rowHtml).join("");
-          body.insertAdjacentHTML("beforeend", fresh);
-          el("history-count").textContent = body.rows.length + " of " + events.length + " events";
+          renderTable();
         }
         data.children = change.children;
         showWaiting(change.waiting);
