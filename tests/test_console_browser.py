@@ -174,6 +174,14 @@ def test_the_graph_shows_every_state_and_opens_on_the_failing_one(
     assert browser.find_element(By.ID, "details-h").text == "Double"
     shown = details.text
     assert '"value": 21' in shown and '"value": 42' in shown
+    # by keyboard: Tab reaches a state, Enter shows it
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.keys import Keys
+
+    browser.execute_script("document.querySelector('g.state[data-state=\"Double\"]').focus()")
+    ActionChains(browser).send_keys(Keys.TAB).send_keys(Keys.ENTER).perform()
+    assert browser.find_element(By.ID, "details-h").text == "Check"
+    assert "ValueError" in details.text  # the error Check caught
     # the history table filters by state
     from selenium.webdriver.support.ui import Select
 
