@@ -383,7 +383,8 @@
         showStatus(execution.status);
         showWaiting([]);
         if (execution.stopDate) {
-          el("exec-stopped").textContent = new Date(execution.stopDate * 1000).toISOString();
+          el("exec-stopped").textContent =
+            new Date(execution.stopDate * 1000).toISOString().replace("T", " ").replace("Z", " UTC");
           const seconds = execution.stopDate - execution.startDate;
           el("exec-duration").textContent = seconds < 1 ? Math.round(seconds * 1000) + " ms" : seconds.toFixed(1) + " s";
         }
