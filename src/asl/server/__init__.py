@@ -106,10 +106,12 @@ def create_app(
         async with service.running_in():
             yield
 
+    from .console import routes as console_routes  # the web console (GET /, /console/...), issue 22
+
     # The API answers every path and method that no route before it takes: POST / as AWS's
     # JSON protocol, anything else with AWS's UnknownOperationException.
     api = Route("/{path:path}", endpoint, methods=["GET", "POST", "PUT", "DELETE", "PATCH", "HEAD"])
-    app = Starlette(routes=[*routes, api], lifespan=lifespan)
+    app = Starlette(routes=[*routes, *console_routes(service), api], lifespan=lifespan)
     app.state.service = service
     return app
 
