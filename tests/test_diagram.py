@@ -248,4 +248,4 @@ def test_cli_graph_reads_a_bare_list_of_events_too(tmp_path: Path) -> None:
     events.write_text(json.dumps(listed))
     out = io.StringIO()
     assert cli.main(["graph", str(machine), "--execution", str(events)], stdout=out, stderr=io.StringIO()) == 0
-    assert out.getvalue() == graph.mermaid(asl.parse(MACHINE), graph.trace(listed))
+    assert out.getvalue() == diagram.mermaid(asl.parse(MACHINE), diagram.trace(listed))
