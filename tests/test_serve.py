@@ -465,6 +465,7 @@ def test_test_state_runs_one_state(sfn: Any) -> None:
         roleArn=ROLE,
         mock={"errorOutput": {"error": "Busy", "cause": "later"}},
         stateConfiguration={"retrierRetryCount": 0},
+        inspectionLevel="DEBUG",  # at INFO, AWS sends no inspection data
     )
     assert (answer["status"], answer["inspectionData"]["errorDetails"]) == (
         "RETRIABLE",
