@@ -228,7 +228,7 @@ def _state_node(
 
 
 def _state_edges(graph: _Graph, node: _Node, state: Mapping[str, Any], ids: Mapping[str, str]) -> None:
-    for target, label in _transitions(state):
+    for target, label in transitions(state):
         if target in ids:
             graph.edges.append(_Edge(node.id, ids[target], label))
     for catcher in state.get("Catch") or ():
@@ -259,7 +259,8 @@ def _child(
     graph.edges.append(_Edge(owner.id, inner.nodes[0].id, faint=True, taken=taken))
 
 
-def _transitions(state: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
+def transitions(state: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
+    """Each (target, label) a state's definition can go to: Next, each Choice rule, Default."""
     if isinstance(state.get("Next"), str):
         yield state["Next"], ""
     for rule in state.get("Choices") or ():

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from html import escape
 from typing import Any, Final
 
-from ..diagram import rule_text
+from ..diagram import transitions
 from .progress import ICONS, STATUS_TEXT, Progress
 
 __all__ = ["svg"]
@@ -100,7 +100,7 @@ def _scope(definition: Mapping[str, Any], label: str) -> _Scope:
         state = state if isinstance(state, Mapping) else {}
         kind = str(state.get("Type", "?"))
         boxes[name] = _state_box(str(name), kind, state)
-        for target, text in _transitions(state):
+        for target, text in transitions(state):
             if target in states:
                 edges.append(_Edge(str(name), target, text))
         for catcher in state.get("Catch") or ():
@@ -172,16 +172,6 @@ def _place(scope: _Scope) -> None:
             x += box.width + GAP_X
         y += max(b.height for b in row) + GAP_Y
     scope.height = y - GAP_Y + (34 if scope.ends else 8)
-
-
-def _transitions(state: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
-    if isinstance(state.get("Next"), str):
-        yield state["Next"], ""
-    for rule in state.get("Choices") or ():
-        if isinstance(rule, Mapping) and isinstance(rule.get("Next"), str):
-            yield rule["Next"], rule_text(rule)
-    if isinstance(state.get("Default"), str):
-        yield state["Default"], "Default"
 
 
 # -- drawing ----------------------------------------------------------------------------------
