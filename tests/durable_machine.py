@@ -13,6 +13,7 @@ import os
 import signal
 import sys
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -102,6 +103,8 @@ class Resources:
             self.calls += 1
             number = self.calls
         self._line(f"call {json.dumps(event, sort_keys=True)}")
+        if os.environ.get("ASL_SLOW"):  # the crash tests kill at random instants: let calls take a while
+            time.sleep(0.05)
         if self.crash_at == number:
             os.kill(os.getpid(), signal.SIGKILL)
         return number
