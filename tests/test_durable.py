@@ -243,3 +243,31 @@ def test_describe_shows_a_running_execution_and_its_history(tmp_path: Path) -> N
 def test_the_in_memory_api_writes_nothing(tmp_path: Path) -> None:
     execution = asl.run(ONE_TASK, {}, resources={WORK: lambda x: 1})
     assert execution.output == 1 and list(tmp_path.iterdir()) == []
+
+
+def test_a_token_answered_while_no_process_runs_the_execution_is_taken_on_resume(tmp_path: Path) -> None:
+    db = tmp_path / "s.db"
+    callback = machine(
+        {
+            "Ask": {
+                "Type": "Task",
+                "Resource": "arn:aws:states:::sqs:sendMessage.waitForTaskToken",
+                "Parameters": {"token.$": "$$.Task.Token"},
+                "End": True,
+            }
+        }
+    )
+    tokens: list[str] = []
+
+    def hand_out_then_die(event: Any) -> Any:
+        tokens.append(event["token"])
+        raise KeyboardInterrupt
+
+    arn = "arn:aws:states:::sqs:sendMessage.waitForTaskToken"
+    with pytest.raises(KeyboardInterrupt):
+        durable.run(callback, {}, store=db, name="n", resources={arn: hand_out_then_die})
+    assert durable.send_task_success(db, tokens[0], {"late": True}) == "n"
+    resumed = durable.run(
+        callback, {}, store=db, name="n", resources={arn: lambda event: tokens.append(event["token"])}
+    )
+    assert (resumed.output, tokens[1]) == ({"late": True}, tokens[0])  # called again, with the same token
