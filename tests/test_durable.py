@@ -271,3 +271,18 @@ def test_a_token_answered_while_no_process_runs_the_execution_is_taken_on_resume
         callback, {}, store=db, name="n", resources={arn: lambda event: tokens.append(event["token"])}
     )
     assert (resumed.output, tokens[1]) == ({"late": True}, tokens[0])  # called again, with the same token
+
+
+def test_the_execution_timeout_counts_from_the_original_start(tmp_path: Path) -> None:
+    db = tmp_path / "s.db"
+    timed = asl.parse(
+        {"StartAt": "T", "TimeoutSeconds": 100, "States": {"T": {"Type": "Task", "Resource": WORK, "End": True}}}
+    )
+    with pytest.raises(KeyboardInterrupt):
+        durable.run(timed, {}, store=db, name="n", resources={WORK: _interrupt}, clock=asl.VirtualClock(1000))
+
+    async def slow(_: Any) -> Any:
+        await anyio.sleep(30)  # longer than the test: only the deadline can end the run
+
+    resumed = durable.run(timed, {}, store=db, name="n", resources={WORK: slow}, clock=asl.VirtualClock(1090))
+    assert (resumed.status, resumed.history[-1].timestamp) == (asl.Status.TIMED_OUT, 1100.0)

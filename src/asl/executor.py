@@ -588,7 +588,9 @@ async def _drive(machine: StateMachine, execution: Execution) -> None:
             try:
                 if machine.timeout_seconds:
                     clock.busy()
-                    tg.start_soon(deadline, machine.timeout_seconds)
+                    # durable: a resumed execution keeps the deadline counted from its start
+                    late = clock.now() - execution.start_time if run.recorder is not None else 0.0
+                    tg.start_soon(deadline, machine.timeout_seconds - late)
                 clock.busy()
                 try:
                     output = await run_graph(run, machine, execution.input, Frame(top, {}, history))
