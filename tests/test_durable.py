@@ -286,3 +286,49 @@ def test_the_execution_timeout_counts_from_the_original_start(tmp_path: Path) ->
 
     resumed = durable.run(timed, {}, store=db, name="n", resources={WORK: slow}, clock=asl.VirtualClock(1090))
     assert (resumed.status, resumed.history[-1].timestamp) == (asl.Status.TIMED_OUT, 1100.0)
+
+
+HEARTBEAT = {
+    "StartAt": "Ask",
+    "States": {
+        "Ask": {
+            "Type": "Task",
+            "Resource": "arn:aws:states:::sqs:sendMessage.waitForTaskToken",
+            "HeartbeatSeconds": 10,
+            "TimeoutSeconds": 100,
+            "Retry": [{"ErrorEquals": ["States.HeartbeatTimeout"], "IntervalSeconds": 1, "MaxAttempts": 1}],
+            "End": True,
+        }
+    },
+}
+SILENT_THEN_KILLED = """
+import os, signal, sys, asl
+from asl import durable
+calls = []
+def silent_then_killed(event):
+    calls.append(1)
+    if len(calls) == 2:
+        os.kill(os.getpid(), signal.SIGKILL)  # killed during the retry
+    return {}  # the first attempt never answers: its heartbeat times out
+machine = asl.parse(%r)
+arn = "arn:aws:states:::sqs:sendMessage.waitForTaskToken"
+durable.run(machine, {}, store=sys.argv[1], name="n", resources={arn: silent_then_killed}, clock=asl.VirtualClock(0))
+"""
+
+
+def test_a_recorded_heartbeat_timeout_is_retried_as_one_on_resume(tmp_path: Path) -> None:
+    db = tmp_path / "s.db"
+    environment = {"PYTHONPATH": str(ROOT / "src"), "PATH": "/usr/bin:/bin"}
+    script = SILENT_THEN_KILLED % (HEARTBEAT,)
+    killed = subprocess.run([sys.executable, "-c", script, str(db)], env=environment, timeout=60, capture_output=True)
+    assert killed.returncode == -9, killed.stderr
+
+    def answer(event: Any, context: Any) -> Any:
+        context.send_task_success("done")
+        return {}
+
+    arn = "arn:aws:states:::sqs:sendMessage.waitForTaskToken"
+    resumed = durable.run(
+        asl.parse(HEARTBEAT), {}, store=db, name="n", resources={arn: answer}, clock=asl.VirtualClock(0)
+    )
+    assert (resumed.status, resumed.output) == (asl.Status.SUCCEEDED, "done")

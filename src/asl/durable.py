@@ -38,6 +38,7 @@ from .clock import Clock, SystemClock, iso
 from .context import JSON
 from .errors import (
     DataLimitExceeded,
+    HeartbeatTimeout,
     RuntimeFailure,
     TaskFailed,
     Timeout,
@@ -217,11 +218,12 @@ class Recorder:
         if not queue:
             return None
         first = queue[0]
+        started = self.last_time.get(LANE.get(), first.timestamp)  # the Started event just replayed
         if first.type == "TaskSubmitted":
             submitted = (first.details or {}).get("output")
             after = queue[1] if len(queue) > 1 else None
-            return Replayed(True, submitted, _outcome(after, prefix))
-        outcome = _outcome(first, prefix)
+            return Replayed(True, submitted, _outcome(after, prefix, started))
+        outcome = _outcome(first, prefix, started)
         return None if outcome is None else Replayed(False, None, outcome)
 
     # -- committing -----------------------------------------------------------------------
@@ -263,26 +265,34 @@ class Replayed:
 
     __slots__ = ("submitted", "result", "outcome")
 
-    def __init__(self, submitted: bool, result: JSON, outcome: tuple[str, JSON, str] | None) -> None:
+    def __init__(self, submitted: bool, result: JSON, outcome: Outcome | None) -> None:
         self.submitted, self.result, self.outcome = submitted, result, outcome
 
-    def finish(self) -> JSON:
-        """The recorded result, or the recorded error raised as the attempt raised it."""
+    def finish(self, timeout: float | None = None, heartbeat: float | None = None) -> JSON:
+        """The recorded result, or the recorded error raised as the attempt raised it. AWS records a
+        missed heartbeat as States.Timeout: one that came before the Task's own timeout was one."""
         assert self.outcome is not None
-        kind, value, cause = self.outcome
+        kind, value, cause, elapsed = self.outcome
         if kind == "result":
             return value
+        if value == "States.Timeout" and heartbeat is not None and (timeout is None or elapsed < timeout):
+            raise HeartbeatTimeout(cause)
         return _error(str(value), cause)
 
 
-def _outcome(event: StoredEvent | None, prefix: str) -> tuple[str, JSON, str] | None:
+# (kind "result" or "error", the result or error name, the cause, seconds from the Task's start)
+Outcome = tuple[str, JSON, str, float]
+
+
+def _outcome(event: StoredEvent | None, prefix: str, started: float) -> Outcome | None:
     if event is None:
         return None
     details = event.details or {}
+    elapsed = event.timestamp - started
     if event.type == f"{prefix}Succeeded":
-        return ("result", details.get("output"), "")
+        return ("result", details.get("output"), "", elapsed)
     if event.type in (f"{prefix}Failed", f"{prefix}TimedOut"):
-        return ("error", details.get("error") or "", str(details.get("cause") or ""))
+        return ("error", details.get("error") or "", str(details.get("cause") or ""), elapsed)
     return None
 
 

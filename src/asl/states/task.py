@@ -124,7 +124,7 @@ async def run_task(run: Run, state: TaskState, raw: JSON, env: Env, history: His
         if replayed is None:
             result = await _invoke(run, call, request_id, token)
         elif not replayed.submitted:
-            return replayed.finish()
+            return replayed.finish(timeout, heartbeat)
         else:  # the resource was called; what it returned is recorded
             result = replayed.result
             if token is not None:
@@ -136,7 +136,7 @@ async def run_task(run: Run, state: TaskState, raw: JSON, env: Env, history: His
         if token is None:  # .sync: the job's result is the callable's result
             return result
         if replayed is not None and replayed.outcome is not None:
-            return replayed.finish()
+            return replayed.finish(timeout, heartbeat)
         output = await _wait_for_token(run, token, heartbeat)  # JSON: send_task_success checks it
         run.check_size(output, state.name, catchable=True)  # as an oversized result is
         return output
