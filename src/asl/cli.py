@@ -111,6 +111,7 @@ def _build_parser(out: IO[str], err: IO[str]) -> _Parser:
     _add_run(commands)
     _add_graph(commands)
     _add_serve(commands)
+    _add_durable(commands)
     return parser
 
 
@@ -221,6 +222,12 @@ def _add_run(commands: Any) -> None:
     parser.add_argument("--seed", type=int, metavar="N", help="repeatable UUIDs, task tokens and retry jitter")
     parser.add_argument("--name", help="the execution's name (default: a UUID)")
     parser.add_argument(
+        "--store",
+        metavar="DB",
+        help="run durably in this store (a SQLite path or sqlite:/// URL; needs --name): the same command "
+        "resumes the execution after a crash, and once it has ended prints its recorded result",
+    )
+    parser.add_argument(
         "--history",
         metavar="FILE",
         help="write the execution's events as JSON, GetExecutionHistory's shape {\"events\": [...]}, "
@@ -248,8 +255,11 @@ def _run(arguments: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
     value = _read_json(arguments.input, "--input", arguments.stdin) if arguments.input is not None else {}
     resources = _load_resources(arguments.resources) if arguments.resources else {}
     task_override = _load_test_case(arguments, machine, err)
-    # Task tokens are answered from standard input, unless --input took it.
-    answers = None if arguments.input == "-" else arguments.stdin
+    if arguments.store is not None and arguments.name is None:
+        raise _Stop(USAGE, "--store needs --name: the name is how the execution is found again")
+    # Task tokens are answered from standard input, unless --input took it (or the execution is
+    # durable: then any process answers with `asl send-task-success --store`).
+    answers = None if arguments.input == "-" or arguments.store is not None else arguments.stdin
     started: list[Any] = []  # the execution, once it exists: its history is written even on Ctrl-C
     try:
         execution = _execute(
@@ -264,6 +274,7 @@ def _run(arguments: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
             name=arguments.name,
             on_event=_Progress(err) if _is_terminal(err) else None,
             task_override=task_override,
+            store=arguments.store,
         )
     except KeyboardInterrupt:
         if started and started[0].done and arguments.history:
@@ -276,6 +287,7 @@ def _run(arguments: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
     except DataLimitExceeded as error:  # AWS refuses to start with such an input
         raise _Stop(UNREADABLE, f"--input {arguments.input}: {error.cause}") from None
     except AslError as error:  # anything else the run refused before it started
+        _durable_failure(error)
         raise _Stop(FAILED, str(error)) from None
     if arguments.history:
         _write_history(arguments.history, execution)
@@ -291,9 +303,15 @@ def _execute(
     machine: Any, value: Any, answers: IO[str] | None, err: IO[str], started: list[Any], **options: Any
 ) -> Any:
     """Run the execution to its end, answering its task tokens from `answers` (a person at a
-    terminal, or lines piped in) when a Task waits for one."""
+    terminal, or lines piped in) when a Task waits for one. With a `store`, run it durably."""
     from . import start
     from .executor import run_blocking
+
+    store = options.pop("store")
+    if store is not None:
+        from . import durable
+
+        return durable.run(machine, value, store=store, **options)
 
     async def main() -> Any:
         async with start(machine, value, **options) as execution:
@@ -778,3 +796,102 @@ def _create_machines(service: Any, folder: str) -> None:
             anyio.run(service.create_state_machine, body)
         except ApiError as error:
             raise _Stop(USAGE, f"--machines {path}: {error.name}: {error.message}") from None
+
+
+# -- durable executions (asl.durable) --------------------------------------------------------------
+
+
+def _durable_failure(error: BaseException) -> None:
+    """A store that cannot be used exits 3; a name taken by another input or definition, 2."""
+    from .store import ExecutionExists, StoreError
+
+    if isinstance(error, ExecutionExists):
+        raise _Stop(USAGE, f"ExecutionAlreadyExists: {error}") from None
+    if isinstance(error, StoreError):
+        raise _Stop(UNREADABLE, str(error)) from None
+
+
+def _add_durable(commands: Any) -> None:
+    for verb, helped in (
+        ("send-task-success", "complete the Task waiting on TOKEN with OUTPUT_JSON"),
+        ("send-task-failure", "fail the Task waiting on TOKEN"),
+        ("send-task-heartbeat", "tell the Task waiting on TOKEN that its worker is alive"),
+    ):
+        parser = commands.add_parser(
+            verb,
+            help=helped,
+            description=f"{helped[0].upper()}{helped[1:]} (a durable "
+            "execution in --store, run by any process). Exit status: 0 done, 3 no such "
+            "token awaited, or the store cannot be used.",
+        )
+        parser.add_argument("--store", metavar="DB", required=True, help="the store of the execution")
+        parser.add_argument("token", metavar="TOKEN")
+        if verb == "send-task-success":
+            parser.add_argument("output", metavar="OUTPUT_JSON", help="the Task's result, as JSON text")
+        elif verb == "send-task-failure":
+            parser.add_argument("--error", default="", help="the error name")
+            parser.add_argument("--cause", default="", help="the cause")
+        parser.set_defaults(command=_send_task, verb=verb)
+    parser = commands.add_parser(
+        "executions",
+        help="list the executions of a store, or show one",
+        description="List the executions of a store (name, status, start time), or with NAME print one "
+        "execution's status and output or error as JSON (--history: its events too). Exit status: 0, "
+        "3 when the store cannot be used or has no such execution.",
+    )
+    parser.add_argument("--store", metavar="DB", required=True, help="the store")
+    parser.add_argument("name", metavar="NAME", nargs="?", help="one execution to show")
+    parser.add_argument("--history", action="store_true", help="with NAME: include its events")
+    parser.set_defaults(command=_executions)
+
+
+def _send_task(arguments: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
+    import json
+
+    from . import durable
+    from .errors import AslError
+
+    try:
+        if arguments.verb == "send-task-success":
+            try:
+                output = json.loads(arguments.output)
+            except ValueError as error:
+                raise _Stop(UNREADABLE, f"OUTPUT_JSON is not JSON: {error}") from None
+            durable.send_task_success(arguments.store, arguments.token, output)
+        elif arguments.verb == "send-task-failure":
+            durable.send_task_failure(arguments.store, arguments.token, arguments.error, arguments.cause)
+        else:
+            durable.send_task_heartbeat(arguments.store, arguments.token)
+    except AslError as error:
+        raise _Stop(UNREADABLE, str(error)) from None
+    return OK
+
+
+def _executions(arguments: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
+    import json
+
+    from . import durable, store
+    from .clock import iso
+    from .errors import AslError
+
+    try:
+        if arguments.name is None:
+            opened = store.open_store(arguments.store)
+            try:
+                for record in opened.executions():
+                    out.write(f"{record.name}\t{record.status}\t{iso(record.start_time)}\n")
+            finally:
+                opened.close()
+            return OK
+        execution = durable.describe(arguments.store, arguments.name)
+    except AslError as error:
+        raise _Stop(UNREADABLE, str(error)) from None
+    shown: dict[str, Any] = {"name": execution.name, "status": execution.status.value}
+    if execution.status.value == "SUCCEEDED":
+        shown["output"] = execution.output
+    elif execution.error or execution.cause:
+        shown["error"], shown["cause"] = execution.error, execution.cause
+    if arguments.history:
+        shown["events"] = [event.to_dict() for event in execution.history]
+    out.write(json.dumps(shown, indent=2, ensure_ascii=False) + "\n")
+    return OK

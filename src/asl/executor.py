@@ -208,6 +208,13 @@ class Execution:
 
 async def run_graph(run: Run, graph: StateMachine, value: JSON, frame: Frame) -> JSON:
     """Run a graph from StartAt to a terminal state; returns its output or raises its error."""
+    if run.recorder is not None:  # durable: what this thread of control draws and waits is its own
+        with run.recorder.within(frame.lane):
+            return await _run_graph(run, graph, value, frame)
+    return await _run_graph(run, graph, value, frame)
+
+
+async def _run_graph(run: Run, graph: StateMachine, value: JSON, frame: Frame) -> JSON:
     states = graph.states
     name: str | None = graph.start_at
     while name is not None:
@@ -297,7 +304,11 @@ def steps(
 
 
 def _entered(history: History, lane: Lane, state: State, state_input: JSON, env: Entry) -> None:
-    history.add(lane, state.entered_event, {"name": state.name, "input": state_input}, timestamp=env._entered)
+    entered_id = history.add(
+        lane, state.entered_event, {"name": state.name, "input": state_input}, timestamp=env._entered
+    )
+    if history.recorder is not None:  # a replayed entry keeps its recorded time
+        env._entered = history.recorder.time_of(entered_id)
 
 
 async def run_state(run: Run, state: State, state_input: JSON, frame: Frame) -> tuple[JSON, str | None]:
@@ -307,6 +318,8 @@ async def run_state(run: Run, state: State, state_input: JSON, frame: Frame) -> 
     entered_id = frame.history.add(
         frame.lane, state.entered_event, {"name": state.name, "input": state_input}, timestamp=entered
     )
+    if run.recorder is not None:  # a replayed entry keeps its recorded time
+        entered = run.recorder.time_of(entered_id)
     if frame.concurrent:  # siblings take turns between states, as AWS interleaves them
         await run.turn()
     try:
@@ -411,7 +424,9 @@ async def _run_with_retry(
                 retry_count += 1
                 run.count_transition()
                 delay = retry_delay(state.retry[owner], attempts[owner], run.random)
-                if delay > 0:
+                if run.recorder is not None:  # durable: the backoff counts from the recorded failure
+                    await run.recorder.pause(delay)
+                elif delay > 0:
                     await run.clock.sleep(delay)
                 continue
             if state.kind in ("Parallel", "Map"):
@@ -611,6 +626,8 @@ async def _drive(machine: StateMachine, execution: Execution) -> None:
     follow = execution._listeners or execution._streams  # a follower may have come before the run began
     history = History(clock.now, execution._notify if follow else None, run.limits.history_events)
     execution._history = history
+    if run.recorder is not None:
+        run.recorder.attach(history)
     quotas = intrinsics.QUOTAS.set((run.limits.intrinsic_text, run.limits.array_range))
     run.turn = _turn()
     top = Lane()
@@ -634,7 +651,9 @@ async def _drive(machine: StateMachine, execution: Execution) -> None:
             try:
                 if machine.timeout_seconds:
                     clock.busy()
-                    tg.start_soon(deadline, machine.timeout_seconds)
+                    # durable: a resumed execution keeps the deadline counted from its start
+                    late = clock.now() - execution.start_time if run.recorder is not None else 0.0
+                    tg.start_soon(deadline, machine.timeout_seconds - late)
                 clock.busy()
                 try:
                     output = await run_graph(run, machine, execution.input, Frame(top, {}, history))

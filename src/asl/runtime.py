@@ -193,6 +193,7 @@ class Run:
         # How a concurrent branch lets its siblings run (set for the event loop by the executor).
         self.turn: Callable[[], Awaitable[None]] = anyio.lowlevel.checkpoint
         self.role_arn = ""
+        self.recorder: Any = None  # a durable execution's `durable.Recorder`; None: in memory only
 
     def context(self, state: State, entered: float, retry_count: int | None = None) -> dict[str, JSON]:
         """A fresh `$$` for one state entry; Execution and StateMachine are shared, read-only."""

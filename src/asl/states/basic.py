@@ -80,7 +80,10 @@ async def wait(run: Run, state: WaitState, raw: JSON, env: Env) -> Outcome:
     seconds = _seconds(run, state, scope)
     if seconds > MAX_WAIT_SECONDS:
         raise RuntimeFailure("Wait state delay is too long.")
-    if seconds > 0:
+    if run.recorder is not None:  # durable: the Wait ends at its original due time, after a restart too
+        start = env._entered if state.seconds is not None else run.clock.now()  # type: ignore[attr-defined]
+        await run.recorder.pause_until(start + seconds)
+    elif seconds > 0:
         await run.clock.sleep(seconds)
     assigned = assign(state.assign, scope)
     if state.jsonata:

@@ -202,7 +202,7 @@ async def run_map(run: Run, state: MapState, raw: JSON, env: Env, frame: Frame) 
         if state.distributed:  # a child execution: its own history, no outer variables
             child = Frame(Lane(), {}, History(run.clock.now), aborted=records)
         else:
-            lane = Lane(inner.last)
+            lane = Lane(inner.last, f"{frame.lane.last}.{index}")  # frame.lane.last: the Map's Started event
             child = Frame(lane, child_variables(processor, frame), history, aborted=records)
             history.add(lane, "MapIterationStarted", {"name": state.name, "index": index})
         try:

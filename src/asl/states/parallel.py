@@ -69,7 +69,7 @@ async def run_parallel(run: Run, state: ParallelState, raw: JSON, env: Env, fram
     started = history.add(frame.lane, "ParallelStateStarted")
     if len(state.branches) == 1:  # a lone branch: nothing to interleave, its stop events are the parent's
         graph = state.branches[0]
-        child = Frame(Lane(started), child_variables(graph, frame), history, False, frame.aborted)
+        child = Frame(Lane(started, f"{started}.0"), child_variables(graph, frame), history, False, frame.aborted)
         try:
             if graph.instant:  # it never waits: no coroutine
                 results = [steps(run, graph.states, graph.states[graph.start_at], value, child)[0]]
@@ -85,7 +85,7 @@ async def run_parallel(run: Run, state: ParallelState, raw: JSON, env: Env, fram
 
     async def branch(index: int) -> None:
         graph = state.branches[index]
-        child = Frame(Lane(started), child_variables(graph, frame), history, True, held[index])
+        child = Frame(Lane(started, f"{started}.{index}"), child_variables(graph, frame), history, True, held[index])
         results[index] = await run_graph(run, graph, value, child)
 
     try:

@@ -11,7 +11,7 @@ import contextlib
 import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import anyio
 import anyio.lowlevel
@@ -23,6 +23,9 @@ from ..errors import ExecutionError, HeartbeatTimeout, QueryEvaluationError, Run
 from ..history import History, Lane
 from ..model import Expr, Scope, TaskState
 from ..runtime import REGION, Run, TaskToken, field_text, number, text
+
+if TYPE_CHECKING:
+    from ..durable import Replayed
 
 __all__ = ["run_task", "with_timeout"]
 
@@ -114,14 +117,26 @@ async def run_task(run: Run, state: TaskState, raw: JSON, env: Env, history: His
         history.add(lane, "TaskStarted", dict(tail))
 
     call = _plan(run, state, target, payload)
+    # A durable execution's record may already hold this attempt's outcome: then it is not called again.
+    replayed: Replayed | None = run.recorder.recorded_task(lane, prefix) if run.recorder is not None else None
 
     async def attempt() -> JSON:
-        result = await _invoke(run, call, request_id, token)
+        if replayed is None:
+            result = await _invoke(run, call, request_id, token)
+        elif not replayed.submitted:
+            return replayed.finish(timeout, heartbeat)
+        else:  # the resource was called; what it returned is recorded
+            result = replayed.result
+            if token is not None:
+                run.tokens[token.token] = token
+                run.recorder.before_call(token, state.name)
         if call.mocked or (token is None and target.pattern == ""):
             return result
         history.add(lane, "TaskSubmitted", {**tail, "output": result})
         if token is None:  # .sync: the job's result is the callable's result
             return result
+        if replayed is not None and replayed.outcome is not None:
+            return replayed.finish(timeout, heartbeat)
         output = await _wait_for_token(run, token, heartbeat)  # JSON: send_task_success checks it
         run.check_size(output, state.name, catchable=True)  # as an oversized result is
         return output
@@ -138,6 +153,8 @@ async def run_task(run: Run, state: TaskState, raw: JSON, env: Env, history: His
     finally:
         if token is not None:
             run.tokens.pop(token.token, None)
+            if run.recorder is not None:
+                run.recorder.token_closed(token.token)
     history.add(lane, f"{prefix}Succeeded", {**tail, "output": result})
     return cast(JSON, result)
 
@@ -145,6 +162,8 @@ async def run_task(run: Run, state: TaskState, raw: JSON, env: Env, history: His
 async def _invoke(run: Run, call: _Call, request_id: str, token: TaskToken | None) -> JSON:
     if token is not None:
         run.tokens[token.token] = token
+    if run.recorder is not None:  # durable: what led to the call (and its token) is committed first
+        run.recorder.before_call(token, call.name)
     if call.function is None:
         raise _not_found(run, call)
     function = call.function
