@@ -82,6 +82,7 @@ def validate(definition: Definition) -> tuple[Problem, ...]:
 def parse(definition: Definition) -> StateMachine:
     """Validate and compile a definition into an immutable StateMachine; raises DefinitionError."""
     from . import compiler, validation
+    from .states import basic
 
     # Compiling makes thousands of objects that all live on; left on, the cyclic collector
     # runs full collections over them for nothing (a third of the time of a large parse).
@@ -92,7 +93,7 @@ def parse(definition: Definition) -> StateMachine:
         problems = validation.validate(document)
         if problems:
             raise DefinitionError(problems)
-        return compiler.compile_machine(cast(dict[str, Any], document))
+        return compiler.compile_machine(cast(dict[str, Any], document), basic.compose)
     finally:
         if collecting:
             gc.enable()
