@@ -34,9 +34,9 @@ __all__ = ["compile_machine"]
 
 Raw = Mapping[str, Any]
 Evaluator = Callable[[JSON, Any], Any]  # a JSONPath template's or rule's evaluator of (value, env)
-# Gives an instant state its `work` (`states.basic.compose`, passed in by the caller: the
-# compiler does not reach the run-time package): (state, Parameters evaluator, rule tests).
-Compose = Callable[[State, Evaluator | None, tuple[Evaluator | None, ...]], State]
+# Makes an instant state, born with its `work` (`states.basic.compose`, passed in by the caller:
+# the compiler does not reach the run-time package): (class, fields, Parameters evaluator, rule tests).
+Compose = Callable[[type[State], dict[str, Any], Evaluator | None, tuple[Evaluator | None, ...]], State]
 
 
 def compile_machine(definition: Raw, compose: Compose) -> StateMachine:
@@ -185,24 +185,24 @@ class _Compiler:
                 self.catcher(c, f"{pointer}/Catch/{i}", jsonata) for i, c in enumerate(raw.get("Catch", ()))
             )
         if kind == "Pass":  # its work calls the Parameters evaluator on (value, env) directly
-            return self.compose(self.state_pass(raw, pointer, jsonata, common), build_parameters, ())
+            return self.state_pass(raw, common, build_parameters)
         build = getattr(self, f"state_{kind.lower()}", None)
         if build is None:
             self.problems.append(Problem(f"{pointer}/Type", "INVALID_TYPE", f"unknown state type {kind!r}"))
             return State(kind=kind, **{k: v for k, v in common.items() if k != "kind"})
         return build(raw, pointer, jsonata, common)  # type: ignore[no-any-return]
 
-    def state_pass(self, raw: Raw, pointer: str, jsonata: bool, common: dict[str, Any]) -> State:
-        result, has_result = raw.get("Result"), "Result" in raw
-        return PassState(**common, result=result, has_result=has_result)
+    def state_pass(self, raw: Raw, common: dict[str, Any], build: Evaluator | None) -> State:
+        fields = {**common, "result": raw.get("Result"), "has_result": "Result" in raw}
+        return self.compose(PassState, fields, build, ())
 
     def state_succeed(self, raw: Raw, pointer: str, jsonata: bool, common: dict[str, Any]) -> State:
-        return self.compose(SucceedState(**common), None, ())
+        return self.compose(SucceedState, common, None, ())
 
     def state_fail(self, raw: Raw, pointer: str, jsonata: bool, common: dict[str, Any]) -> State:
         error, _ = self.value_or_path(raw, "Error", pointer, jsonata, intrinsic=True)
         cause, _ = self.value_or_path(raw, "Cause", pointer, jsonata, intrinsic=True)
-        return self.compose(FailState(**common, error=error, cause=cause), None, ())
+        return self.compose(FailState, {**common, "error": error, "cause": cause}, None, ())
 
     def state_task(self, raw: Raw, pointer: str, jsonata: bool, common: dict[str, Any]) -> State:
         timeout, timeout_field = self.value_or_path(raw, "TimeoutSeconds", pointer, jsonata)
@@ -244,8 +244,8 @@ class _Compiler:
             assign = self.assign(rule, where, jsonata)
             output = self.jsonata(rule["Output"], "Output", f"{where}/Output") if "Output" in rule else None
             branches.append(ChoiceBranch(condition, rule.get("Next", ""), assign, output))
-        state = ChoiceState(**common, choices=tuple(branches), default=raw.get("Default"))
-        return self.compose(state, None, tuple(tests))
+        fields = {**common, "choices": tuple(branches), "default": raw.get("Default")}
+        return self.compose(ChoiceState, fields, None, tuple(tests))
 
     def condition(self, rule: Raw, pointer: str, jsonata: bool) -> tuple[Predicate, Evaluator | None]:
         """A rule's Predicate and, for a JSONPath rule, its test of (value, env)."""

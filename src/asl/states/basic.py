@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping
-from dataclasses import replace
 from typing import Any, Final
 
 from .. import intrinsics, paths, timestamps
@@ -34,37 +33,46 @@ Evaluator = Callable[[JSON, Env], Any]  # a template's or rule's evaluator of (v
 _STAGES = ("jsonata", "input_path", "input_null", "output_path", "output_null", "assign", "result_selector")
 
 
-def compose(state: State, build: Evaluator | None = None, tests: tuple[Evaluator | None, ...] = ()) -> State:
-    """`state` with its `work` (and a plain Pass's `growth`): the compiler calls it once per
-    instant state (`compiler.Compose`).
+def compose(
+    kind: type[State], fields: dict[str, Any], build: Evaluator | None = None, tests: tuple[Evaluator | None, ...] = ()
+) -> State:
+    """The instant state of class `kind` with `fields`, born with its `work` (and a plain Pass's
+    `growth`): the compiler calls it once per Pass, Choice, Succeed and Fail (`compiler.Compose`).
 
     `build` is a Pass's Parameters evaluator and `tests` a Choice's rule evaluators (None where
-    there is none), so that the work calls them on (value, env) without making a Scope.
+    there is none), so that a plain state's work calls them on (value, env) without a Scope.
+    The other works close over the state they belong to (read when it runs, once it exists).
     """
-    match state:
-        case PassState():
-            if _plain(state):
-                return replace(state, work=_plain_pass(state, build), growth=pass_growth(state.raw, state.name))
-            return replace(state, work=lambda raw, env, decisions: _pass(state, raw, env))
-        case ChoiceState():
-            if _plain(state) and all(branch.assign is None and branch.output is None for branch in state.choices):
-                return replace(state, work=_plain_choice(state, tests))
-            return replace(state, work=lambda raw, env, decisions: choose(state, raw, env, decisions))
-        case SucceedState():
-            return replace(state, work=lambda raw, env, decisions: _succeed(state, raw, env))
-        case FailState():
-            return replace(state, work=lambda raw, env, decisions: _fail(state, raw, env))
-    return state
+    if kind is PassState:
+        if _plain(fields):
+            growth = pass_growth(fields["raw"], fields["name"])
+            return PassState(**fields, work=_plain_pass(fields, build), growth=growth)
+        passing: PassState = PassState(**fields, work=lambda raw, env, decisions: _pass(passing, raw, env))
+        return passing
+    if kind is ChoiceState:
+        if _plain(fields) and all(branch.assign is None and branch.output is None for branch in fields["choices"]):
+            return ChoiceState(**fields, work=_plain_choice(fields, tests))
+        choice: ChoiceState = ChoiceState(
+            **fields, work=lambda raw, env, decisions: choose(choice, raw, env, decisions)
+        )
+        return choice
+    if kind is SucceedState:
+        succeed: SucceedState = SucceedState(**fields, work=lambda raw, env, decisions: _succeed(succeed, raw, env))
+        return succeed
+    if kind is FailState:
+        fail: FailState = FailState(**fields, work=lambda raw, env, decisions: _fail(fail, raw, env))
+        return fail
+    raise AssertionError(f"not an instant state: {kind.__name__}")
 
 
-def _plain(state: State) -> bool:
-    return not any(getattr(state, key) for key in _STAGES)
+def _plain(fields: dict[str, Any]) -> bool:
+    return not any(fields.get(key) for key in _STAGES)
 
 
-def _plain_pass(state: PassState, build: Evaluator | None) -> Work:
+def _plain_pass(fields: dict[str, Any], build: Evaluator | None) -> Work:
     """Parameters or Result, then ResultPath: the whole of a plain JSONPath Pass."""
-    result, has_result, parameters, next_name = state.result, state.has_result, state.parameters, state.next
-    result_path, result_null = state.result_path, state.result_null
+    result, has_result, parameters = fields["result"], fields["has_result"], fields.get("parameters")
+    next_name, result_path, result_null = fields["next"], fields.get("result_path"), fields.get("result_null")
 
     def work(raw: JSON, env: Env, decisions: list[Decision]) -> Outcome:
         if has_result:
@@ -84,16 +92,16 @@ def _plain_pass(state: PassState, build: Evaluator | None) -> Work:
     return work
 
 
-def _plain_choice(state: ChoiceState, tests: tuple[Evaluator | None, ...]) -> Work:
+def _plain_choice(fields: dict[str, Any], tests: tuple[Evaluator | None, ...]) -> Work:
     """The first rule that holds decides; the input passes through unchanged."""
-    name, default = state.name, state.default
+    name, default, choices = fields["name"], fields["default"], fields["choices"]
     rules = tuple(
         (
             test if test is not None else _scoped(branch.condition),
             branch.next,
             Decision("choice", name, index),
         )
-        for index, (test, branch) in enumerate(zip(tests or (None,) * len(state.choices), state.choices, strict=True))
+        for index, (test, branch) in enumerate(zip(tests or (None,) * len(choices), choices, strict=True))
     )
     otherwise = Decision("choice", name, -1)  # records are immutable: made once, shared by every run
 
