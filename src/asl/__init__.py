@@ -97,6 +97,7 @@ def parse(definition: Definition) -> StateMachine:
     import gc
 
     from . import compiler, validation
+    from .states import basic
 
     # Compiling makes thousands of objects that all live on; left on, the cyclic collector
     # runs full collections over them for nothing (a third of the time of a large parse).
@@ -107,7 +108,7 @@ def parse(definition: Definition) -> StateMachine:
         problems = validation.validate(document)
         if problems:
             raise DefinitionError(problems)
-        return compiler.compile_machine(document)  # type: ignore[arg-type]  # validated: an object
+        return compiler.compile_machine(document, basic.compose)  # type: ignore[arg-type]  # validated: an object
     finally:
         if collecting:
             gc.enable()

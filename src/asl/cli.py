@@ -452,6 +452,7 @@ def _load_machine(name: str, err: IO[str]) -> Any:
     from . import validation
     from .compiler import compile_machine
     from .errors import AslError, DefinitionError
+    from .states import basic
 
     try:
         document = validation.load(_read_definition(name))
@@ -464,7 +465,7 @@ def _load_machine(name: str, err: IO[str]) -> Any:
             err.write(f"{where}: {problem.message}\n")
         raise _Stop(USAGE)
     try:
-        return compile_machine(document)  # type: ignore[arg-type]  # validated: an object
+        return compile_machine(document, basic.compose)  # type: ignore[arg-type]  # validated: an object
     except AslError as error:
         raise _Stop(USAGE, f"{name}: {error}") from None
 

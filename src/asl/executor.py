@@ -38,7 +38,7 @@ from .errors import AslError, DataLimitExceeded, ExecutionError, InvalidName, Qu
 from .history import Decision, History, HistoryEvent, Lane, new_record
 from .model import Catcher, MapState, ParallelState, Retrier, State, StateMachine, TaskState, WaitState
 from .runtime import ACCOUNT, REGION, Entry, Frame, Limits, Run, Runners, TaskToken, locate, on_loop, record_aborted
-from .states.basic import run_basic, wait
+from .states.basic import wait
 from .states.map import run_map
 from .states.parallel import run_parallel
 from .states.task import run_task
@@ -232,12 +232,12 @@ def steps(
     """Run Pass, Choice, Succeed and Fail states from `state` on, until one that waits (or the end):
     (the value, the name of the next state or None).
 
-    The hottest function of the library: `run_state`'s entry and `_exit` written out, with what
-    they look up taken once. While nothing follows the history and it is far from its limit, a
-    state that ends normally is recorded as one `Step` (the history makes its two events when
-    read); any other way through a state records its events with `History.add`, which checks
-    the limit and notifies. The states share one Env (`Run.entry`), reset at each entry: they
-    run one after another, and nothing keeps an Env once its state has been exited.
+    Each state's `work` was composed when it was compiled (`states.basic`). While nothing follows
+    the history and it is far from its limit, a state that ends normally is recorded as one
+    `Step` (the history makes its two events when read); any other way through a state records
+    its events with `History.add` (`_exit`), which checks the limit and notifies. The states
+    share one Env (`Run.entry`), reset at each entry: they run one after another, and nothing
+    keeps an Env once its state has been exited.
     A size bound it computes is kept for the next state and noted in `Run.sizes` at the end.
     """
     history, lane, decisions, now = frame.history, frame.lane, run.decisions, frame.history.now
@@ -260,11 +260,7 @@ def steps(
         if recorded:
             _entered(history, lane, state, state_input, env)
         try:
-            work = state.work
-            if work is not None:
-                output, next_name, assigned = work(state_input, env, decisions)
-            else:
-                output, next_name, assigned = run_basic(state, state_input, env, decisions)
+            output, next_name, assigned = state.work(state_input, env, decisions)
         except ExecutionError as error:
             if not recorded:
                 _entered(history, lane, state, state_input, env)
@@ -285,11 +281,7 @@ def steps(
                         else fixed
                     )
                 if growth is None or bound > quota:
-                    try:
-                        run.check_size(output, state.name)
-                    except ExecutionError:
-                        _entered(history, lane, state, state_input, env)
-                        raise
+                    _measure(run, output, state, state_input, frame, env)
                 else:
                     known, known_bound = output, bound
             log.append((lane.last, env._entered, state, state_input, output))
@@ -301,6 +293,15 @@ def steps(
         if output is known:  # for the states after these
             sizes.note_bound(output, known_bound)
         return output, next_name
+
+
+def _measure(run: Run, output: JSON, state: State, state_input: JSON, frame: Frame, env: Entry) -> None:
+    """Check an output's size; past the quota, the state's Entered event is recorded first."""
+    try:
+        run.check_size(output, state.name)
+    except ExecutionError:
+        _entered(frame.history, frame.lane, state, state_input, env)
+        raise
 
 
 def _entered(history: History, lane: Lane, state: State, state_input: JSON, env: Entry) -> None:
@@ -329,10 +330,8 @@ async def run_state(run: Run, state: State, state_input: JSON, frame: Frame) -> 
             env = Entry(run, state, entered, frame.variables, run.random)
             if isinstance(state, WaitState):
                 output, next_name, assigned = await wait(run, state, state_input, env)
-            elif state.work is not None:  # an instant state in a concurrent frame
+            else:  # an instant state in a concurrent frame
                 output, next_name, assigned = state.work(state_input, env, run.decisions)
-            else:
-                output, next_name, assigned = run_basic(state, state_input, env, run.decisions)
     except ExecutionError as error:
         _evaluation_failed(error, state, frame)
         raise locate(error, state, entered_id) from None

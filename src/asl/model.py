@@ -72,6 +72,10 @@ class Catcher:
     assign: Expr | None = None
 
 
+def _no_work(*_args: Any) -> Any:
+    raise AssertionError("only Pass, Choice, Succeed and Fail states have a `work`")
+
+
 @dataclass(frozen=True, slots=True, kw_only=True, eq=False)
 class State:
     """Fields every state kind shares; `jsonata` tells which query language the state uses."""
@@ -101,8 +105,8 @@ class State:
     catch: tuple[Catcher, ...] = ()
     # The state's definition, for error messages that quote it (never evaluated at run time).
     raw: Mapping[str, Any] = field(default_factory=dict, repr=False)
-    # A plain Pass or Choice: its work as one function (`plans`); None: the general way.
-    work: Callable[..., Any] | None = field(default=None, repr=False, compare=False)
+    # Pass, Choice, Succeed, Fail: their work as one function, composed by `states.basic`.
+    work: Callable[..., Any] = field(default=_no_work, repr=False, compare=False)
     # A plain Pass: (bytes, copies) with output size <= bytes + copies * input size; None: unknown.
     growth: tuple[int, int] | None = field(default=None, repr=False, compare=False)
 

@@ -37,7 +37,7 @@ from .history import History, HistoryEvent, Lane
 from .model import MapState, ParallelState, PassState, Scope, State, StateMachine, TaskState, WaitState
 from .runtime import ACCOUNT, REGION, Entry, Frame, Limits, Run
 from .servicemodels import FieldValidationMode
-from .states.basic import run_basic, wait
+from .states.basic import wait
 from .states.map import batches, items, limits, selected_item, tolerance_exceeded
 from .states.task import run_task
 from .teststate_checks import (
@@ -332,10 +332,8 @@ class _Tester:
         try:
             if isinstance(state, WaitState):
                 output, next_name, assigned = await wait(run, state, raw, env)
-            elif state.work is not None:
-                output, next_name, assigned = state.work(raw, env, run.decisions)
             else:
-                output, next_name, assigned = run_basic(state, raw, env, run.decisions)
+                output, next_name, assigned = state.work(raw, env, run.decisions)
         except ExecutionError as error:
             return self.result(TestStatus.FAILED, error=error)
         if isinstance(state, PassState) and not state.jsonata:
