@@ -15,3 +15,7 @@ def pytest_configure(config: pytest.Config) -> None:
 def anyio_backend() -> str:
     """Async tests run on asyncio unless a module says otherwise (trio is tested where it matters)."""
     return "asyncio"
+
+
+# The sample project runs on its own (its own pytest.ini and rootdir), from test_pytest_plugin.py.
+collect_ignore = ["plugin_project"]

@@ -7,12 +7,14 @@ import json
 from pathlib import Path
 from typing import Any
 
+import boto3
 import pytest
 
 from asl import cli
 from aws_server import aws, moto_url  # noqa: F401 - fixtures
 
 pytestmark = pytest.mark.usefixtures("moto_url")
+ROLE = "arn:aws:iam::123456789012:role/StepFunctionsRole"
 
 
 def call(*argv: str) -> tuple[int, str, str]:
@@ -60,3 +62,36 @@ def test_a_failed_call_is_a_failed_execution(aws: Any, tmp_path: Path) -> None:
     assert status == cli.FAILED
     assert "S3.NoSuchBucketException" in err
     assert "testing-secret-key-never-shown" not in err
+
+
+def test_serve_with_aws_calls_the_service(aws: Any, moto_url: str) -> None:
+    from test_serve import Server, finished
+
+    url = aws("sqs").create_queue(QueueName="served")["QueueUrl"]
+    server = Server("--aws")  # its environment points boto3 at moto's server (AWS_ENDPOINT_URL)
+    try:
+        sfn = boto3.client("stepfunctions", endpoint_url=server.url, region_name="us-east-1")
+        task = {"Type": "Task", "Resource": "arn:aws:states:::aws-sdk:sqs:sendMessage", "End": True}
+        definition = {
+            "StartAt": "Send",
+            "States": {"Send": {**task, "Parameters": {"QueueUrl": url, "MessageBody": "served"}}},
+        }
+        arn = sfn.create_state_machine(name="send", definition=json.dumps(definition), roleArn=ROLE)["stateMachineArn"]
+        execution = sfn.start_execution(stateMachineArn=arn)["executionArn"]
+        described = finished(sfn, execution)
+        assert described["status"] == "SUCCEEDED", described
+        assert set(json.loads(described["output"])) == {"MD5OfMessageBody", "MessageId"}
+        assert aws("sqs").receive_message(QueueUrl=url)["Messages"][0]["Body"] == "served"
+    finally:
+        assert server.stop() == 0
+
+
+def test_a_durable_run_with_aws_calls_the_service(aws: Any, tmp_path: Path) -> None:
+    url = aws("sqs").create_queue(QueueName="durable")["QueueUrl"]
+    path = machine(tmp_path, "arn:aws:states:::aws-sdk:sqs:sendMessage", {"QueueUrl": url, "MessageBody": "kept"})
+    store = str(tmp_path / "runs.db")
+    status, out, err = call("run", path, "--aws", "--store", store, "--name", "send-1")
+    assert (status, err) == (0, "")
+    assert set(json.loads(out)) == {"MD5OfMessageBody", "MessageId"}
+    assert call("run", path, "--aws", "--store", store, "--name", "send-1")[1] == out  # the recorded result
+    assert len(aws("sqs").receive_message(QueueUrl=url, MaxNumberOfMessages=10)["Messages"]) == 1

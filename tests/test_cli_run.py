@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import re
+import signal
+import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +17,7 @@ import pytest
 
 from asl import cli
 
+SRC = str(Path(__file__).resolve().parents[1] / "src")
 FUNCTION = "arn:aws:lambda:us-east-1:123456789012:function:Double"
 MACHINE = {
     "StartAt": "Double",
@@ -117,7 +122,7 @@ def test_history_file_has_get_execution_history_shape(files: dict[str, str], tmp
         str(history),
     )
     assert status == 0
-    events = json.loads(history.read_text())
+    events = json.loads(history.read_text())["events"]
     assert [event["type"] for event in events] == [
         "ExecutionStarted",
         "TaskStateEntered",
@@ -139,7 +144,7 @@ def test_a_failed_execution_prints_error_and_cause_and_exits_1(files: dict[str, 
     status, out, err = run("run", files["failing"], "--history", str(history))
     assert (status, out) == (1, "")
     assert err == "asl: execution FAILED: Nope: not today\n"
-    assert json.loads(history.read_text())[-1]["type"] == "ExecutionFailed"
+    assert json.loads(history.read_text())["events"][-1]["type"] == "ExecutionFailed"
 
 
 def test_a_failing_task_names_its_error(files: dict[str, str], tmp_path: Path) -> None:
@@ -165,7 +170,7 @@ def test_a_definition_that_is_not_json_is_an_invalid_definition(tmp_path: Path) 
 
 def test_a_missing_definition_exits_3(tmp_path: Path) -> None:
     missing = str(tmp_path / "absent.json")
-    assert run("run", missing) == (3, "", f"asl: No such file: {missing}\n")
+    assert run("run", missing) == (3, "", f"asl: {missing}: No such file\n")
 
 
 def test_a_missing_input_file_exits_3(files: dict[str, str]) -> None:
@@ -363,3 +368,135 @@ def test_an_execution_name_aws_refuses_is_a_usage_error(tmp_path: Path) -> None:
     status, out, err = run("run", machine, "--name", "has space")
     assert (status, out) == (2, "")
     assert err.startswith("asl: --name: Invalid execution name 'has space'") and err.count("\n") == 1
+
+
+# -- history, interruption, task tokens -----------------------------------------------------------
+
+CALLBACK = "arn:aws:states:::sqs:sendMessage.waitForTaskToken"
+APPROVAL = {
+    "StartAt": "Approve",
+    "States": {
+        "Approve": {
+            "Type": "Task",
+            "Resource": CALLBACK,
+            "Parameters": {"token.$": "$$.Task.Token"},
+            "Next": "Rest",
+        },
+        "Rest": {"Type": "Wait", "Seconds": 86_400, "End": True},
+    },
+}
+NOTIFY = """
+import pathlib
+
+def notify(event):
+    pathlib.Path("notified").write_text(event["token"])
+
+RESOURCES = {"arn:aws:states:::sqs:sendMessage.waitForTaskToken": notify}
+"""
+
+
+@pytest.fixture
+def approval(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    monkeypatch.chdir(tmp_path)
+    return {"machine": write(tmp_path, "approval.json", APPROVAL), "resources": write(tmp_path, "notify.py", NOTIFY)}
+
+
+def answer(approval: dict[str, str], lines: str, *extra: str) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    argv = ["run", approval["machine"], "--resources", approval["resources"], "--virtual-time", *extra]
+    status = cli.main(argv, stdout=out, stderr=err, stdin=io.StringIO(lines))
+    return status, out.getvalue(), err.getvalue()
+
+
+def test_the_version_is_printed() -> None:
+    from asl import __version__
+
+    status, out, _ = run("--version")
+    assert (status, out) == (0, f"asl {__version__}\n")
+
+
+def test_a_piped_success_line_answers_the_task_token(approval: dict[str, str]) -> None:
+    status, out, err = answer(approval, 'success {"approved": true}\n')
+    assert (status, json.loads(out)) == (0, {"approved": True})
+    token = Path("notified").read_text()
+    assert f"asl: state 'Approve' waits for task token {token}\n" in err
+    assert "success JSON | failure [ERROR [CAUSE]] | heartbeat" in err
+
+
+def test_a_failure_line_fails_the_task_with_its_error_and_cause(approval: dict[str, str]) -> None:
+    status, out, err = answer(approval, "failure Rejected not this quarter\n")
+    assert (status, out) == (1, "")
+    assert err.endswith("asl: execution FAILED: Rejected: not this quarter\n")
+
+
+def test_a_bad_line_is_asked_again(approval: dict[str, str]) -> None:
+    status, out, err = answer(approval, "maybe\nsuccess {oops\nheartbeat\nsuccess 7\n")
+    assert (status, out) == (0, "7\n")
+    assert "asl: 'maybe' is not an answer" in err
+    assert "asl: not JSON: " in err
+
+
+def test_without_an_answer_virtual_time_ends_the_run_saying_why(approval: dict[str, str]) -> None:
+    status, out, err = answer(approval, "")
+    assert (status, out) == (1, "")
+    token = Path("notified").read_text()
+    assert "asl: standard input ended; the task token stays unanswered\n" in err
+    assert f"asl: execution ABORTED: asl.Stalled: state 'Approve' waits for task token {token}. " in err
+
+
+def test_a_person_at_a_terminal_answers_the_task_token(approval: dict[str, str]) -> None:
+    import pty
+
+    controller, terminal = pty.openpty()
+    try:
+        os.write(controller, b'success {"by": "a person"}\n')  # typed ahead: read when asked
+        done = subprocess.run(
+            [sys.executable, "-m", "asl", "run", "approval.json", "--resources", "notify.py", "--virtual-time"],
+            stdin=terminal,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env={**os.environ, "PYTHONPATH": SRC},
+            check=False,
+        )
+    finally:
+        os.close(controller)
+        os.close(terminal)
+    assert (done.returncode, json.loads(done.stdout)) == (0, {"by": "a person"}), done.stderr
+    assert "waits for task token" in done.stderr and "> " in done.stderr  # a prompt, on a terminal
+
+
+def test_ctrl_c_aborts_the_execution_and_still_writes_the_history(tmp_path: Path) -> None:
+    write(
+        tmp_path, "resources.py", 'import pathlib\nRESOURCES = {"mark": lambda event: pathlib.Path("marked").touch()}\n'
+    )
+    machine = {
+        "StartAt": "Mark",
+        "States": {
+            "Mark": {"Type": "Task", "Resource": "mark", "Next": "Sleep"},
+            "Sleep": {"Type": "Wait", "Seconds": 600, "End": True},
+        },
+    }
+    write(tmp_path, "m.json", machine)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "asl", "run", "m.json", "--resources", "resources.py", "--history", "h.json"],
+        cwd=tmp_path,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONPATH": SRC},
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while not (tmp_path / "marked").exists():  # the run has begun; it is going to wait ten minutes
+            assert time.monotonic() < deadline and process.poll() is None
+            time.sleep(0.02)
+        process.send_signal(signal.SIGINT)
+        out, err = process.communicate(timeout=60)
+    finally:
+        process.kill()
+    assert (process.returncode, out, err) == (130, "", "asl: interrupted\n")
+    events = json.loads((tmp_path / "h.json").read_text())["events"]
+    kinds = [event["type"] for event in events]
+    assert kinds[-1] == "ExecutionAborted" and kinds[-2] in ("TaskStateAborted", "WaitStateAborted")

@@ -55,11 +55,18 @@ def test_each_problem_is_one_line_with_file_and_pointer(tmp_path: Path) -> None:
     ]
 
 
-def test_a_missing_file_is_one_clear_line(tmp_path: Path) -> None:
+def test_a_missing_file_is_one_clear_line_and_exit_status_3(tmp_path: Path) -> None:
     missing = str(tmp_path / "absent.json")
-    status, out, err = run("validate", missing)
-    assert status == 1
-    assert out.splitlines() == [f"{missing}: No such file: {missing}"]
+    assert run("validate", missing) == (3, "", f"asl: {missing}: No such file\n")
+
+
+def test_an_unreadable_file_among_others_still_exits_3(tmp_path: Path) -> None:
+    good = tmp_path / "good.json"
+    good.write_text(json.dumps({"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}}))
+    status, out, err = run("validate", str(tmp_path), str(good))
+    assert status == 3
+    assert out == f"{good}: valid (1 state)\n"
+    assert err == f"asl: {tmp_path}: is a directory, not a file\n"
 
 
 def test_bad_json_is_one_line_with_line_and_column(tmp_path: Path) -> None:

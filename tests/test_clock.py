@@ -236,3 +236,159 @@ async def test_wait_assign_sees_the_effective_input() -> None:
     )
     execution = await run(mach, {"a": {"v": 1}}, asl.VirtualClock(T0))
     assert execution.output == {"seen": {"v": 1}}
+
+
+# -- code outside the run: the task holding asl.start, and runs nothing can move on --------------
+
+CALLBACK = "arn:aws:states:::sqs:sendMessage.waitForTaskToken"
+APPROVE = {
+    "Type": "Task",
+    "Resource": CALLBACK,
+    "Parameters": {"token.$": "$$.Task.Token"},
+    "TimeoutSeconds": 60,
+    "End": True,
+}
+WAITING = {key: value for key, value in APPROVE.items() if key != "TimeoutSeconds"}  # for ever
+# While the caller polls for the token, a Wait in another branch and the Task's timeout are due.
+RACE = asl.parse(
+    {
+        "StartAt": "P",
+        "States": {
+            "P": {
+                "Type": "Parallel",
+                "Branches": [
+                    {"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 30, "End": True}}},
+                    {"StartAt": "Approve", "States": {"Approve": APPROVE}},
+                ],
+                "End": True,
+            }
+        },
+    }
+)
+
+
+async def poll_then_answer(seed: int) -> asl.Execution:
+    clock = asl.VirtualClock(0)
+    with anyio.fail_after(GUARD):
+        async with asl.start(RACE, {}, resources={CALLBACK: lambda event: None}, clock=clock, seed=seed) as execution:
+            while not execution.task_tokens:
+                await anyio.sleep(0.001)  # real time: virtual time stands still while the caller is awake
+            await anyio.sleep(0.001)
+            execution.send_task_success(execution.task_tokens[0], {"approved": seed})
+    assert clock.now() == 30  # the Wait ended once the caller awaited the execution; the timeout never fired
+    return execution
+
+
+@pytest.mark.parametrize("anyio_backend", ["asyncio", "trio"])
+async def test_a_caller_polling_in_real_time_never_loses_to_virtual_time(anyio_backend: str) -> None:
+    runs = 100 if anyio_backend == "asyncio" else 20
+    executions = [await poll_then_answer(seed) for seed in range(runs)]
+    assert [execution.status for execution in executions] == [asl.Status.SUCCEEDED] * runs
+    assert executions[7].output == [{}, {"approved": 7}]
+
+
+async def test_time_moves_while_the_caller_awaits_the_execution() -> None:
+    clock = asl.VirtualClock(0)
+    mach = asl.parse({"StartAt": "Approve", "States": {"Approve": APPROVE}})
+    with anyio.fail_after(GUARD):
+        async with asl.start(mach, {}, resources={CALLBACK: lambda event: None}, clock=clock) as execution:
+            await anyio.sleep(0.01)
+            assert clock.now() == 0  # the caller is awake
+    # At the end of the block the caller awaits the execution: the Task's timeout is the next deadline.
+    assert (execution.status, execution.error, clock.now()) == (asl.Status.FAILED, "States.Timeout", 60)
+
+
+async def test_a_follower_answering_from_events_keeps_time_still_while_it_acts() -> None:
+    clock = asl.VirtualClock(0)
+    with anyio.fail_after(GUARD):
+        async with asl.start(RACE, {}, resources={CALLBACK: lambda event: None}, clock=clock) as execution:
+            async for event in execution.events():
+                if event.type == "TaskSubmitted":
+                    await anyio.sleep(0.01)  # acting on the event in real time
+                    execution.send_task_success(execution.task_tokens[0], "yes")
+    assert (execution.status, execution.output) == (asl.Status.SUCCEEDED, [{}, "yes"])
+
+
+def unanswered(**fields: Any) -> asl.StateMachine:
+    task = {"Type": "Task", "Resource": CALLBACK, "Parameters": {"token.$": "$$.Task.Token"}, **fields}
+    return asl.parse({"StartAt": "Approve", "States": {"Approve": {**task, "End": True}}})
+
+
+async def test_a_token_nothing_can_answer_ends_the_run_naming_the_state_and_token() -> None:
+    tokens: list[str] = []
+    with anyio.fail_after(GUARD):
+        execution = await asl.execute(
+            unanswered(),
+            {},
+            resources={CALLBACK: lambda event: tokens.append(event["token"])},
+            clock=asl.VirtualClock(0),
+        )
+    assert (execution.status, execution.error) == (asl.Status.ABORTED, "asl.Stalled")
+    assert execution.cause is not None
+    assert execution.cause.startswith(f"state 'Approve' waits for task token {tokens[0]}. Nothing can answer it")
+    assert "send_task_success" in execution.cause and "asl run" in execution.cause
+    assert execution.history[-1].type == "ExecutionAborted"
+
+
+def test_a_stalled_run_ends_under_the_sync_runner_too() -> None:
+    execution = asl.run(unanswered(), {}, resources={CALLBACK: lambda event: None}, clock=asl.VirtualClock(0))
+    assert execution.error == "asl.Stalled"
+
+
+async def test_a_stalled_run_names_every_waiting_token() -> None:
+    branch = {"StartAt": "Approve", "States": {"Approve": WAITING}}
+    second = {"StartAt": "Review", "States": {"Review": WAITING}}
+    mach = asl.parse({"StartAt": "P", "States": {"P": {"Type": "Parallel", "Branches": [branch, second], "End": True}}})
+    with anyio.fail_after(GUARD):
+        execution = await asl.execute(mach, {}, resources={CALLBACK: lambda event: None}, clock=asl.VirtualClock(0))
+    assert execution.error == "asl.Stalled"
+    assert "state 'Approve' waits for task token" in str(execution.cause)
+    assert "state 'Review' waits for task token" in str(execution.cause)
+
+
+async def test_a_run_is_not_stalled_while_an_async_resource_works() -> None:
+    async def slow(event: Any) -> str:
+        await anyio.sleep(0.05)  # the world outside the run: it may still answer
+        return "worked"
+
+    branch = {"StartAt": "Approve", "States": {"Approve": WAITING}}
+    other = {"StartAt": "Slow", "States": {"Slow": {"Type": "Task", "Resource": "slow", "End": True}}}
+    mach = asl.parse({"StartAt": "P", "States": {"P": {"Type": "Parallel", "Branches": [branch, other], "End": True}}})
+    with anyio.fail_after(GUARD):
+        execution = await asl.execute(
+            mach, {}, resources={CALLBACK: lambda event: None, "slow": slow}, clock=asl.VirtualClock(0)
+        )
+    assert execution.error == "asl.Stalled"
+    kinds = [event.type for event in execution.history]
+    assert kinds.index("TaskSucceeded") < kinds.index("ExecutionAborted")  # the resource finished first
+
+
+async def test_a_timer_keeps_a_token_wait_from_being_stalled() -> None:
+    clock = asl.VirtualClock(0)
+    with anyio.fail_after(GUARD):
+        execution = await asl.execute(
+            unanswered(TimeoutSeconds=300), {}, resources={CALLBACK: lambda event: None}, clock=clock
+        )
+    assert (execution.error, clock.now()) == ("States.Timeout", 300)
+
+
+async def test_a_caller_that_answers_at_the_end_of_its_block_is_not_too_late() -> None:
+    with anyio.fail_after(GUARD):
+        async with asl.start(
+            unanswered(), {}, resources={CALLBACK: lambda event: None}, clock=asl.VirtualClock(0)
+        ) as execution:
+            while not execution.task_tokens:
+                await anyio.sleep(0.001)
+            execution.send_task_success(execution.task_tokens[0], "late but fine")
+    assert execution.output == "late but fine"
+
+
+async def test_a_token_whose_context_was_handed_on_is_not_declared_stalled() -> None:
+    import asyncio
+
+    async def hand_off(event: Any, context: Any) -> None:  # answers later, from code the clock does not see
+        asyncio.get_running_loop().call_later(0.05, context.send_task_success, "answered later")
+
+    with anyio.fail_after(GUARD):
+        execution = await asl.execute(unanswered(), {}, resources={CALLBACK: hand_off}, clock=asl.VirtualClock(0))
+    assert (execution.status, execution.output) == (asl.Status.SUCCEEDED, "answered later")

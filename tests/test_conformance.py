@@ -32,8 +32,17 @@ def _helpers() -> tuple[Any, Any]:
     return lambda_handler, compare
 
 
+# A case that starts a child state machine needs `machines=` (nested executions, issue 18): the
+# shared runner counts it as unsupported until asl.run takes that keyword, and so does this test.
+NEEDS_MACHINES = pytest.mark.skip(reason="starts a child state machine: needs asl.run(machines=...)")
+
+
 @pytest.mark.skipif(not CASES, reason=f"no conformance cases at {SHARED / 'cases'}")
-@pytest.mark.parametrize("case", CASES, ids=[case["name"] for case in CASES])
+@pytest.mark.parametrize(
+    "case",
+    [pytest.param(case, marks=NEEDS_MACHINES) if "machines" in case else case for case in CASES],
+    ids=[case["name"] for case in CASES],
+)
 def test_conformance_case_matches_aws(case: dict[str, Any]) -> None:
     lambda_handler, compare = _helpers()
     resources = {name: lambda_handler(behaviour) for name, behaviour in (case.get("resources") or {}).items()}

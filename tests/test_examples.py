@@ -14,6 +14,7 @@ from asl import cli
 ROOT = Path(__file__).resolve().parents[1]
 
 EXPECTED: dict[str, Any] = {
+    "approval": {"purchase": "laptop for the new hire", "status": "ORDERED", "orderId": "PO-001450"},
     "order": {
         "orderId": "ORD-1001",
         "status": "FULFILLED",
@@ -49,21 +50,28 @@ EXPECTED: dict[str, Any] = {
 }
 
 
+# What a person types when `asl run` asks for the answer to a task token (the approval step).
+ANSWERS = {"approval": 'success {"approved": true}\n'}
+
+
 @pytest.fixture(autouse=True)
 def repo_root(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(ROOT)  # the documented command lines run from the repository root
     monkeypatch.syspath_prepend(str(ROOT))  # and tests import the examples' modules directly
 
 
-def run_example(name: str, *extra: str, input_file: str | None = None) -> tuple[int, str, str]:
+def run_example(
+    name: str, *extra: str, input_file: str | None = None, answers: str | None = None
+) -> tuple[int, str, str]:
     out, err = io.StringIO(), io.StringIO()
+    stdin = io.StringIO(ANSWERS.get(name, "") if answers is None else answers)
     argv = [
         "run", f"examples/{name}/machine.asl.json",
         "--input", input_file or f"examples/{name}/input.json",
         "--resources", f"examples.{name}.resources:RESOURCES",
         "--virtual-time", *extra,
     ]  # fmt: skip
-    status = cli.main(argv, stdout=out, stderr=err)
+    status = cli.main(argv, stdout=out, stderr=err, stdin=stdin)
     return status, out.getvalue(), err.getvalue()
 
 
@@ -78,8 +86,23 @@ def test_every_example_folder_is_covered() -> None:
 @pytest.mark.parametrize("name", sorted(EXPECTED))
 def test_example_runs_to_its_output(name: str) -> None:
     status, out, err = run_example(name)
-    assert (status, err) == (0, "")
+    assert status == 0
+    if name in ANSWERS:  # the question asked on stderr
+        assert "asl: state 'RequestApproval' waits for task token " in err
+    else:
+        assert err == ""
     assert json.loads(out) == EXPECTED[name]
+
+
+def test_approval_without_an_answer_expires_after_a_day_of_virtual_time() -> None:
+    status, out, err = run_example("approval", answers="")
+    assert (status, json.loads(out)["status"]) == (0, "EXPIRED")
+    assert "asl: standard input ended; the task token stays unanswered" in err
+
+
+def test_approval_refused_by_the_approver() -> None:
+    status, out, _ = run_example("approval", answers="failure Refused over budget\n")
+    assert (status, json.loads(out)["status"]) == (0, "REJECTED")
 
 
 @pytest.mark.parametrize("name", sorted(EXPECTED))
@@ -88,7 +111,7 @@ def test_example_is_deterministic(name: str, tmp_path: Path) -> None:
     for attempt in range(2):
         path = tmp_path / f"history{attempt}.json"
         assert run_example(name, "--seed", "11", "--name", "example", "--history", str(path))[0] == 0
-        events = json.loads(path.read_text())
+        events = json.loads(path.read_text())["events"]
         histories.append([{k: v for k, v in event.items() if k != "timestamp"} for event in events])
     assert histories[0] == histories[1]
 
@@ -96,7 +119,7 @@ def test_example_is_deterministic(name: str, tmp_path: Path) -> None:
 def test_order_retries_the_gateway_then_succeeds(tmp_path: Path) -> None:
     path = tmp_path / "history.json"
     run_example("order", "--history", str(path))
-    types = [event["type"] for event in json.loads(path.read_text())]
+    types = [event["type"] for event in json.loads(path.read_text())["events"]]
     assert types.count("TaskFailed") == 1 and types.count("TaskScheduled") == 2  # ChargeCard via lambda:invoke
 
 
@@ -124,7 +147,7 @@ def test_order_with_an_undeliverable_address_is_refunded(tmp_path: Path) -> None
     )
     entered = [
         e["stateEnteredEventDetails"]["name"]
-        for e in json.loads(history.read_text())
+        for e in json.loads(history.read_text())["events"]
         if e["type"].endswith("StateEntered")
     ]
     assert entered[-2:] == ["RefundCharge", "ShippingFailed"]

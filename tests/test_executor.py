@@ -3,6 +3,8 @@ tokens, live events, limits, resources checked up front, concurrency and both as
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 
 import anyio
@@ -160,6 +162,17 @@ async def test_fail_without_error_or_cause_records_empty_details() -> None:
     assert execution.status is asl.Status.FAILED
     assert not execution.error and not execution.cause
     assert execution.history[-1].to_dict()["executionFailedEventDetails"] == {}
+
+
+async def test_fail_with_only_a_cause_has_no_error_as_its_history_says() -> None:
+    execution = await run(machine({"F": {"Type": "Fail", "Cause": "it broke"}}), {})
+    assert (execution.status, execution.error, execution.cause) == (asl.Status.FAILED, None, "it broke")
+    assert execution.history[-1].to_dict()["executionFailedEventDetails"] == {"cause": "it broke"}
+
+
+async def test_fail_with_only_an_error_has_no_cause() -> None:
+    execution = await run(machine({"F": {"Type": "Fail", "Error": "E"}}), {})
+    assert (execution.error, execution.cause) == ("E", None)
 
 
 async def test_fail_error_path_and_cause_path_read_the_input() -> None:
@@ -623,3 +636,78 @@ async def test_missing_resource_raises_resource_error_from_start() -> None:
         with anyio.fail_after(GUARD):
             async with asl.start(mach, {}, resources={}, clock=asl.VirtualClock(0)):
                 pass
+
+
+# -- what the verbs accept --------------------------------------------------------------------------
+
+DEFINITION = {"StartAt": "P", "States": {"P": {"Type": "Pass", "Result": "done", "End": True}}}
+
+
+def test_run_accepts_a_definition_dict() -> None:
+    assert asl.run(DEFINITION, {}).output == "done"
+
+
+async def test_execute_accepts_json_text_and_bytes() -> None:
+    text = json.dumps(DEFINITION)
+    assert (await asl.execute(text, {})).output == "done"
+    assert (await asl.execute(text.encode(), {})).output == "done"
+
+
+async def test_start_accepts_a_path(tmp_path: Path) -> None:
+    path = tmp_path / "machine.asl.json"
+    path.write_text(json.dumps(DEFINITION))
+    with anyio.fail_after(GUARD):
+        async with asl.start(path, {}, clock=asl.VirtualClock(0)) as execution:
+            pass
+    assert execution.output == "done"
+
+
+async def test_an_invalid_definition_given_to_execute_raises_definition_error() -> None:
+    with pytest.raises(asl.DefinitionError):
+        await asl.execute({"StartAt": "Nowhere", "States": {}}, {})
+
+
+def test_an_unknown_keyword_names_asl_run() -> None:
+    with pytest.raises(TypeError, match=r"^asl\.run\(\) got an unexpected keyword argument 'type'"):
+        asl.run(DEFINITION, {}, type="EXPRESS")
+
+
+async def test_an_unknown_keyword_names_asl_execute() -> None:
+    with pytest.raises(TypeError, match=r"^asl\.execute\(\) got an unexpected keyword argument 'colour'"):
+        await asl.execute(DEFINITION, {}, colour="red")
+
+
+async def test_an_unknown_keyword_names_asl_start() -> None:
+    with pytest.raises(TypeError, match=r"^asl\.start\(\) got an unexpected keyword argument 'type'"):
+        async with asl.start(DEFINITION, {}, type="EXPRESS"):
+            pass
+
+
+# -- the block of asl.start -------------------------------------------------------------------------
+
+
+class Mine(Exception):
+    pass
+
+
+async def test_an_exception_in_the_start_block_comes_out_as_itself() -> None:
+    with anyio.fail_after(GUARD), pytest.raises(Mine) as raised:
+        async with asl.start(callback_machine(), {}, resources={CALLBACK: lambda event: None}) as execution:
+            raise Mine("from the block")
+    assert type(raised.value) is Mine and str(raised.value) == "from the block"
+    assert execution.status is asl.Status.ABORTED
+
+
+@pytest.mark.parametrize("anyio_backend", ["asyncio", "trio"])
+async def test_an_exception_in_the_start_block_comes_out_unwrapped_on_both_backends(anyio_backend: str) -> None:
+    with anyio.fail_after(GUARD), pytest.raises(KeyError):
+        async with asl.start(machine({"W": {"Type": "Wait", "Seconds": 60, "End": True}}), {}):
+            raise KeyError("k")
+
+
+async def test_an_outer_cancel_still_cancels_the_block() -> None:
+    with anyio.move_on_after(0.05) as scope:
+        async with asl.start(callback_machine(), {}, resources={CALLBACK: lambda event: None}) as execution:
+            await anyio.sleep_forever()
+    assert scope.cancelled_caught
+    assert execution.status is asl.Status.ABORTED

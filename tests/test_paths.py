@@ -136,7 +136,7 @@ def test_put_past_the_end_of_an_array_fails() -> None:
 # -- examples: compiling --------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("text", ["", "a.b", " $.a", "$.a ", "$[", "$.a[?(@.x ==]"])
+@pytest.mark.parametrize("text", ["", "a.b", " $.a", " ", "$[", "$.a[?(@.x ==]"])
 def test_invalid_path_text_is_an_expression_error(text: str) -> None:
     with pytest.raises(ExpressionError):
         paths.compile(text)
@@ -151,6 +151,29 @@ def test_reference_paths_reject_operators_that_select_many(text: str) -> None:
 @pytest.mark.parametrize("text", ["$", "$.a", "$.a[0].b", "$['a b']", "$$.Map.Item.Index", "$var.x"])
 def test_reference_paths_accept_single_node_paths(text: str) -> None:
     assert paths.compile_reference(text).definite
+
+
+def test_trailing_white_space_is_ignored_as_aws_ignores_it() -> None:
+    path = paths.compile("$$.Execution.Name \t")
+    assert path.text == "$$.Execution.Name \t"
+    assert path.get(None, Env(context={"Execution": {"Name": "run-1"}})) == "run-1"
+    assert paths.compile_reference("$.a ").get({"a": 1}, ENV) == 1
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("$.[?(@.OU > 0)]", [{"OU": 2}]),
+        ("$.[0]", {"OU": 0}),
+        ("$.items.[?(@.OU > 0)]", [{"OU": 2}]),
+        ("$..[?(@.OU > 0)]", [{"OU": 2}]),
+        ("$.[?(@.name == '.[x')]", []),
+    ],
+)
+def test_a_bracket_right_after_a_dot_reads_as_the_bracket_alone(text: str, expected: JSON) -> None:
+    items = [{"OU": 0}, {"OU": 2}]
+    document: JSON = {"items": items} if ".items" in text else items
+    assert get(text, document) == expected
 
 
 def test_compile_is_cached_per_text() -> None:

@@ -44,12 +44,19 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def session(project: Path) -> subprocess.CompletedProcess[str]:
-    return _pytest(project, "checks", "--asl-coverage", "--asl-coverage-json", "coverage.json", "-q")
+    # As the README says: `pytest --asl-coverage --asl-coverage-json asl-coverage.json` in the project.
+    return _pytest(project, "--asl-coverage", "--asl-coverage-json", "coverage.json", "-q")
 
 
 def test_the_sample_project_passes(session: subprocess.CompletedProcess[str]) -> None:
     assert session.returncode == 0, session.stdout + session.stderr
-    assert "15 passed" in session.stdout
+    assert "20 passed" in session.stdout
+
+
+def test_the_sample_project_has_the_files_the_readme_names() -> None:
+    readme = (PROJECT.parents[1] / "README.md").read_text()
+    for name in ("tests/test_order.py", "machines/order.asl.json", "mocks/MockConfigFile.json"):
+        assert name in readme and (PROJECT / name).is_file(), name
 
 
 def test_the_coverage_table_ends_the_run(session: subprocess.CompletedProcess[str]) -> None:
@@ -73,7 +80,7 @@ def test_the_coverage_json_names_the_machine_file(session: subprocess.CompletedP
 
 
 def test_failing_helpers_say_what_happened(project: Path) -> None:
-    result = _pytest(project, "expected_failures", "-q")
+    result = _pytest(project, "expected_failures/check_messages.py", "-q")
     assert result.returncode == 1
     assert "3 failed" in result.stdout
     assert "were not entered in this order" in result.stdout

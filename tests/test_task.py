@@ -309,7 +309,7 @@ async def test_missed_heartbeat_fails_with_states_timeout_after_heartbeat_second
     clock = asl.VirtualClock(0)
     mach = task(CALLBACK, Parameters={"t.$": "$$.Task.Token"}, HeartbeatSeconds=5, TimeoutSeconds=60)
     execution = await run(mach, {}, resources={CALLBACK: lambda event: None}, clock=clock)
-    assert (execution.error, execution.cause) == ("States.Timeout", "")
+    assert (execution.error, execution.cause) == ("States.Timeout", None)
     assert clock.now() == 5
 
 

@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import asl
-from asl import validation
+from asl import validation, validation_schema
 from asl.errors import DefinitionError, Problem
 from strategies import json_values, texts
 
@@ -330,6 +330,56 @@ def test_a_definition_over_one_mebibyte_is_refused() -> None:
     assert [p.code for p in validation.validate(big)] == ["DEFINITION_TOO_LARGE"]
 
 
+def test_a_pass_state_with_an_array_of_parameters_is_valid_and_runs() -> None:
+    # Issue 15: a published AWS sample that the service deploys and runs.
+    definition = {
+        "StartAt": "P",
+        "States": {"P": {"Type": "Pass", "Parameters": [{"Item.$": "$.Item"}, 3], "End": True}},
+    }
+    assert validation.validate(definition) == ()
+    assert asl.run(asl.parse(definition), {"Item": "x"}).output == [{"Item": "x"}, 3]
+
+
+@pytest.mark.parametrize("value", [[1, {"a.$": "$.a"}], "text", 7, True, None])
+@pytest.mark.parametrize(
+    ("state", "field"),
+    [
+        ({"Type": "Pass", "End": True}, "Parameters"),
+        ({"Type": "Task", "Resource": ARN, "End": True}, "Parameters"),
+        ({"Type": "Task", "Resource": ARN, "End": True}, "ResultSelector"),
+        ({"Type": "Parallel", "Branches": [PROCESSOR], "End": True}, "ResultSelector"),
+        ({"Type": "Map", "ItemProcessor": PROCESSOR, "End": True}, "ItemSelector"),
+    ],
+)
+def test_state_templates_accept_any_json_value(state: dict[str, Any], field: str, value: Any) -> None:
+    definition = {"StartAt": "S", "States": {"S": {**state, field: value}}}
+    assert validation.validate(definition) == ()
+
+
+@pytest.mark.parametrize("field", ["Assign", "Credentials"])
+def test_assign_and_credentials_stay_objects(field: str) -> None:
+    state = {"Type": "Task", "Resource": ARN, "End": True, field: [{"a": 1}]}
+    assert ("SCHEMA_VALIDATION_FAILED", f"/States/S/{field}") in codes({"StartAt": "S", "States": {"S": state}})
+
+
+def test_a_filter_right_after_dollar_dot_is_valid_and_runs() -> None:
+    definition = {
+        "StartAt": "P",
+        "States": {"P": {"Type": "Pass", "InputPath": "$.[?(@.OU > 0)]", "End": True}},
+    }
+    assert validation.validate(definition) == ()
+    assert asl.run(asl.parse(definition), [{"OU": 0}, {"OU": 1}]).output == [{"OU": 1}]
+
+
+def test_a_path_with_trailing_white_space_is_valid_and_runs() -> None:
+    definition = {
+        "StartAt": "P",
+        "States": {"P": {"Type": "Pass", "Parameters": {"name.$": "$$.Execution.Name "}, "End": True}},
+    }
+    assert validation.validate(definition) == ()
+    assert asl.run(asl.parse(definition), {}, name="run-7").output == {"name": "run-7"}
+
+
 @pytest.mark.parametrize(
     ("text", "valid"),
     [
@@ -362,7 +412,7 @@ def test_the_schema_is_a_valid_draft_2020_12_schema() -> None:
 
 
 def test_the_fast_checker_agrees_with_jsonschema_on_the_fixtures() -> None:
-    compiled = validation._cache()
+    compiled = validation_schema._cache()
     for path in FIXTURES:
         definition = json.loads(path.read_text(encoding="utf-8"))["definition"]
         assert compiled.fast_root(definition) == compiled.root.is_valid(definition), path.stem
@@ -389,7 +439,7 @@ machines = st.fixed_dictionaries(
 @settings(deadline=None)
 @given(st.one_of(json_values, machines))
 def test_the_fast_checker_agrees_with_jsonschema(document: Any) -> None:
-    compiled = validation._cache()
+    compiled = validation_schema._cache()
     assert compiled.fast_root(document) == compiled.root.is_valid(document)
 
 

@@ -18,8 +18,9 @@ languages = st.sampled_from(["JSONPath", "JSONata"])
 
 
 def _literal(value: Any) -> bool:
-    """No string in it that JSONata would take for an expression, no integer a double cannot hold
-    (JSONata's numbers are doubles, on AWS as here)."""
+    """No string in it that JSONata would take for an expression, no key that JSONPath would take
+    for a path (`"x.$"`), no integer a double cannot hold (JSONata's numbers are doubles, on AWS
+    as here)."""
     if isinstance(value, int) and not isinstance(value, bool):
         return abs(value) <= 2**53
     if isinstance(value, str):
@@ -27,7 +28,7 @@ def _literal(value: Any) -> bool:
     if isinstance(value, list):
         return all(map(_literal, value))
     if isinstance(value, dict):
-        return all(map(_literal, value.values()))
+        return not any(key.endswith(".$") for key in value) and all(map(_literal, value.values()))
     return True
 
 

@@ -20,7 +20,21 @@ from . import paths, timestamps
 from .context import JSON, Env
 from .errors import ExpressionError, RuntimeFailure
 
-__all__ = ["And", "Comparison", "Not", "Or", "Presence", "Rule", "TypeTest", "Wildcard", "compile_rule"]
+__all__ = [
+    "COMPARISONS",
+    "OPERATORS",
+    "RELATIONS",
+    "TYPE_TESTS",
+    "And",
+    "Comparison",
+    "Not",
+    "Or",
+    "Presence",
+    "Rule",
+    "TypeTest",
+    "Wildcard",
+    "compile_rule",
+]
 
 Key = Callable[[JSON], object]  # a value's comparable form for an operator family, or None: no match
 Relation = Callable[[Any, Any], bool]  # applied to two keys of one family only
@@ -190,15 +204,17 @@ def _timestamp(value: JSON) -> timestamps.Instant | None:
     return timestamps.instant(value) if isinstance(value, str) else None
 
 
-_FAMILIES: Final[Mapping[str, Key]] = {"String": _string, "Numeric": _number, "Timestamp": _timestamp}
-_RELATIONS: Final[Mapping[str, Relation]] = {
-    "Equals": operator.eq,
-    "LessThan": operator.lt,
-    "GreaterThan": operator.gt,
-    "LessThanEquals": operator.le,
-    "GreaterThanEquals": operator.ge,
+# The one table of Choice operators; validation and diagrams read it from here.
+FAMILIES: Final[Mapping[str, Key]] = {"String": _string, "Numeric": _number, "Timestamp": _timestamp}
+# Each relation: how it compares two keys, and how a diagram writes it.
+RELATIONS: Final[Mapping[str, tuple[Relation, str]]] = {
+    "Equals": (operator.eq, "=="),
+    "LessThan": (operator.lt, "<"),
+    "GreaterThan": (operator.gt, ">"),
+    "LessThanEquals": (operator.le, "<="),
+    "GreaterThanEquals": (operator.ge, ">="),
 }
-_TYPE_TESTS: Final[Mapping[str, Callable[[JSON], bool]]] = {
+TYPE_TESTS: Final[Mapping[str, Callable[[JSON], bool]]] = {
     "IsNull": lambda value: value is None,
     "IsNumeric": lambda value: _number(value) is not None,
     "IsString": lambda value: isinstance(value, str),
@@ -206,8 +222,12 @@ _TYPE_TESTS: Final[Mapping[str, Callable[[JSON], bool]]] = {
     "IsTimestamp": lambda value: _timestamp(value) is not None,
 }
 # Every comparison operator without its `Path` suffix: (key, relation).
-_COMPARISONS: Final[Mapping[str, tuple[Key, Relation]]] = {
-    **{family + name: (key, relation) for family, key in _FAMILIES.items() for name, relation in _RELATIONS.items()},
+COMPARISONS: Final[Mapping[str, tuple[Key, Relation]]] = {
+    **{
+        family + name: (key, relation)
+        for family, key in FAMILIES.items()
+        for name, (relation, _symbol) in RELATIONS.items()
+    },
     "BooleanEquals": (_boolean, operator.eq),
 }
 _KINDS: Final[Mapping[Key, str]] = {
@@ -216,8 +236,9 @@ _KINDS: Final[Mapping[Key, str]] = {
     _timestamp: "a timestamp string such as 2016-03-14T01:59:00Z",
     _boolean: "true or false",
 }
-_OPERATORS: Final = frozenset(
-    {*_COMPARISONS, *(name + "Path" for name in _COMPARISONS), *_TYPE_TESTS, "IsPresent", "StringMatches"}
+# Every operator of a data test (a rule with a `Variable`).
+OPERATORS: Final = frozenset(
+    {*COMPARISONS, *(name + "Path" for name in COMPARISONS), *TYPE_TESTS, "IsPresent", "StringMatches"}
 )
 _COMBINATORS: Final = ("And", "Or", "Not")
 
@@ -242,8 +263,8 @@ def _compile(raw: object, *, top_level: bool) -> Rule:
     if "Variable" not in raw:
         raise ExpressionError(f"a choice rule needs a Variable or one of And, Or, Not; got {sorted(keys)}")
     operators = [key for key in keys if key != "Variable"]
-    if len(operators) != 1 or operators[0] not in _OPERATORS:
-        unknown = [key for key in operators if key not in _OPERATORS]
+    if len(operators) != 1 or operators[0] not in OPERATORS:
+        unknown = [key for key in operators if key not in OPERATORS]
         reason = f"unknown field {unknown[0]!r}" if unknown else f"{len(operators)} operators"
         raise ExpressionError(f"a choice rule needs exactly one comparison operator, got {reason}")
     return _data_test(_path(raw["Variable"], "Variable"), operators[0], raw[operators[0]])
@@ -259,21 +280,21 @@ def _combine(name: str, operand: JSON) -> Rule:
 
 
 def _data_test(variable: paths.Path, name: str, operand: JSON) -> Rule:
-    if name == "IsPresent" or name in _TYPE_TESTS:
+    if name == "IsPresent" or name in TYPE_TESTS:
         if not isinstance(operand, bool):
             raise ExpressionError(f"{name} must be true or false, got {_show(operand)}")
         if name == "IsPresent":
             return Presence(variable, operand)
-        return TypeTest(variable, name, operand, _TYPE_TESTS[name])
+        return TypeTest(variable, name, operand, TYPE_TESTS[name])
     if name == "StringMatches":
         if not isinstance(operand, str):
             raise ExpressionError(f"StringMatches must be a string, got {_show(operand)}")
         pattern = _wildcard(operand)
         return Comparison(variable, name, operand, None, _string, _matcher, pattern)
     if name.endswith("Path"):
-        key, relation = _COMPARISONS[name.removesuffix("Path")]
+        key, relation = COMPARISONS[name.removesuffix("Path")]
         return Comparison(variable, name, operand, _path(operand, name), key, relation)
-    key, relation = _COMPARISONS[name]
+    key, relation = COMPARISONS[name]
     operand_key = key(operand)
     if operand_key is None:
         raise ExpressionError(f"{name} must be {_KINDS[key]}, got {_show(operand)}")

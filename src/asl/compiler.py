@@ -9,16 +9,19 @@ from typing import Any
 from . import paths, templates
 from .context import JSON
 from .errors import DefinitionError, ExpressionError, Problem
+from .errors import pointer as json_pointer  # `pointer` names each node's own pointer here
 from .model import (
     Catcher,
     ChoiceBranch,
     ChoiceState,
     Expr,
     FailState,
+    ItemReader,
     MapState,
     ParallelState,
     PassState,
     Predicate,
+    ResultWriter,
     Retrier,
     Scope,
     State,
@@ -27,17 +30,20 @@ from .model import (
     TaskState,
     WaitState,
 )
-from .states import plans
 
 __all__ = ["compile_machine"]
 
 Raw = Mapping[str, Any]
+Evaluator = Callable[[JSON, Any], Any]  # a JSONPath template's or rule's evaluator of (value, env)
+# Makes an instant state, born with its `work` (`states.basic.compose`, passed in by the caller:
+# the compiler does not reach the run-time package): (class, fields, Parameters evaluator, rule tests).
+Compose = Callable[[type[State], dict[str, Any], Evaluator | None, tuple[Evaluator | None, ...]], State]
 
 
-def compile_machine(definition: Raw) -> StateMachine:
+def compile_machine(definition: Raw, compose: Compose) -> StateMachine:
     """Compile a validated definition; raises DefinitionError with every expression that fails."""
     problems: list[Problem] = []
-    machine = _Compiler(problems, definition.get("QueryLanguage") == "JSONata").machine(definition, "")
+    machine = _Compiler(problems, definition.get("QueryLanguage") == "JSONata", compose).machine(definition, "")
     if problems:
         raise DefinitionError(problems)
     return machine
@@ -48,12 +54,10 @@ def _constant(value: JSON) -> Expr:
 
 
 class _Compiler:
-    def __init__(self, problems: list[Problem], top_jsonata: bool) -> None:
+    def __init__(self, problems: list[Problem], top_jsonata: bool, compose: Compose) -> None:
         self.problems = problems
         self.top_jsonata = top_jsonata
-        # Each JSONPath template's Expr (and rule's Predicate) -> its evaluator of (value, env),
-        # for states.plans.
-        self.direct: dict[Expr, Callable[[JSON, Any], JSON]] = {}
+        self.compose = compose
 
     def guard(self, pointer: str, build: Callable[[], Any]) -> Any:
         """Run one compile step; a failure becomes a Problem at `pointer` instead of stopping."""
@@ -65,7 +69,7 @@ class _Compiler:
 
     def machine(self, raw: Raw, pointer: str, *, timeout: bool = True) -> StateMachine:
         states = {
-            name: self.state(name, body, f"{pointer}/States/{_escape(name)}")
+            name: self.state(name, body, pointer + json_pointer("States", name))
             for name, body in raw.get("States", {}).items()
         }
         return StateMachine(
@@ -87,17 +91,19 @@ class _Compiler:
         return self.guard(f"{pointer}/{key}", lambda: paths.compile(text))  # type: ignore[no-any-return]
 
     def template(self, raw: Raw, key: str, pointer: str) -> Expr | None:
+        return self.template_pair(raw, key, pointer)[0]
+
+    def template_pair(self, raw: Raw, key: str, pointer: str) -> tuple[Expr | None, Evaluator | None]:
+        """A JSONPath template as an Expr and, unless constant, its evaluator of (value, env)."""
         if key not in raw:
-            return None
+            return None, None
         template = self.guard(f"{pointer}/{key}", lambda: templates.compile(raw[key]))
         if template is None:
-            return None
+            return None, None
         if template.constant:
-            return _constant(template.raw)
+            return _constant(template.raw), None
         evaluate = template.evaluate
-        expr: Expr = lambda scope: evaluate(scope.value, scope.env)  # noqa: E731 - kept in `direct`
-        self.direct[expr] = evaluate
-        return expr
+        return (lambda scope: evaluate(scope.value, scope.env)), evaluate
 
     def jsonata(self, value: JSON, field: str, pointer: str) -> Expr:
         from . import jsonata
@@ -158,6 +164,7 @@ class _Compiler:
             "assign": self.assign(raw, pointer, jsonata),
             "raw": raw,
         }
+        build_parameters: Evaluator | None = None
         if jsonata:
             if "Output" in raw:
                 common["output"] = self.jsonata(raw["Output"], "Output", f"{pointer}/Output")
@@ -169,7 +176,7 @@ class _Compiler:
             common["output_path"] = self.path(raw, "OutputPath", pointer)
             common["output_null"] = "OutputPath" in raw and raw["OutputPath"] is None
             if kind != "Map":
-                common["parameters"] = self.template(raw, "Parameters", pointer)
+                common["parameters"], build_parameters = self.template_pair(raw, "Parameters", pointer)
             common["result_selector"] = self.template(raw, "ResultSelector", pointer)
             common["result_path"] = self.path(raw, "ResultPath", pointer)
             common["result_null"] = "ResultPath" in raw and raw["ResultPath"] is None
@@ -178,25 +185,25 @@ class _Compiler:
             common["catch"] = tuple(
                 self.catcher(c, f"{pointer}/Catch/{i}", jsonata) for i, c in enumerate(raw.get("Catch", ()))
             )
+        if kind == "Pass":  # its work calls the Parameters evaluator on (value, env) directly
+            return self.state_pass(raw, common, build_parameters)
         build = getattr(self, f"state_{kind.lower()}", None)
         if build is None:
             self.problems.append(Problem(f"{pointer}/Type", "INVALID_TYPE", f"unknown state type {kind!r}"))
             return State(kind=kind, **{k: v for k, v in common.items() if k != "kind"})
         return build(raw, pointer, jsonata, common)  # type: ignore[no-any-return]
 
-    def state_pass(self, raw: Raw, pointer: str, jsonata: bool, common: dict[str, Any]) -> State:
-        result, has_result = raw.get("Result"), "Result" in raw
-        work = plans.pass_work(common, result, has_result, self.direct.get(common.get("parameters")))  # type: ignore[arg-type]
-        growth = plans.pass_growth(raw, common["name"]) if work is not None else None
-        return PassState(**common, result=result, has_result=has_result, work=work, growth=growth)
+    def state_pass(self, raw: Raw, common: dict[str, Any], build: Evaluator | None) -> State:
+        fields = {**common, "result": raw.get("Result"), "has_result": "Result" in raw}
+        return self.compose(PassState, fields, build, ())
 
     def state_succeed(self, raw: Raw, pointer: str, jsonata: bool, common: dict[str, Any]) -> State:
-        return SucceedState(**common)
+        return self.compose(SucceedState, common, None, ())
 
     def state_fail(self, raw: Raw, pointer: str, jsonata: bool, common: dict[str, Any]) -> State:
         error, _ = self.value_or_path(raw, "Error", pointer, jsonata, intrinsic=True)
         cause, _ = self.value_or_path(raw, "Cause", pointer, jsonata, intrinsic=True)
-        return FailState(**common, error=error, cause=cause)
+        return self.compose(FailState, {**common, "error": error, "cause": cause}, None, ())
 
     def state_task(self, raw: Raw, pointer: str, jsonata: bool, common: dict[str, Any]) -> State:
         timeout, timeout_field = self.value_or_path(raw, "TimeoutSeconds", pointer, jsonata)
@@ -230,45 +237,40 @@ class _Compiler:
         )
 
     def state_choice(self, raw: Raw, pointer: str, jsonata: bool, common: dict[str, Any]) -> State:
-        branches = []
+        branches, tests = [], []
         for index, rule in enumerate(raw.get("Choices", ())):
             where = f"{pointer}/Choices/{index}"
-            condition = self.condition(rule, where, jsonata)
+            condition, test = self.condition(rule, where, jsonata)
+            tests.append(test)
             assign = self.assign(rule, where, jsonata)
             output = self.jsonata(rule["Output"], "Output", f"{where}/Output") if "Output" in rule else None
             branches.append(ChoiceBranch(condition, rule.get("Next", ""), assign, output))
-        choices, default = tuple(branches), raw.get("Default")
-        return ChoiceState(
-            **common,
-            choices=choices,
-            default=default,
-            work=plans.choice_work(common, choices, default, [self.direct.get(c.condition) for c in choices]),
-        )
+        fields = {**common, "choices": tuple(branches), "default": raw.get("Default")}
+        return self.compose(ChoiceState, fields, None, tuple(tests))
 
-    def condition(self, rule: Raw, pointer: str, jsonata: bool) -> Predicate:
+    def condition(self, rule: Raw, pointer: str, jsonata: bool) -> tuple[Predicate, Evaluator | None]:
+        """A rule's Predicate and, for a JSONPath rule, its test of (value, env)."""
         if jsonata or "Condition" in rule:
             from . import jsonata as jsonata_module
 
             value = rule.get("Condition")
             if isinstance(value, bool):
-                return lambda _scope: value
+                return (lambda _scope: value), None
             evaluate = self.jsonata(value, "Condition", f"{pointer}/Condition")
 
             def check(scope: Scope) -> bool:
                 result = jsonata_module.expect(evaluate(scope), "boolean", None, "Condition")
                 return bool(result)
 
-            return check
+            return check, None
         from . import choice
 
         body = {k: v for k, v in rule.items() if k not in ("Next", "Assign", "Comment", "Output")}
         compiled = self.guard(pointer, lambda: choice.compile_rule(body))
         if compiled is None:
-            return lambda _scope: False
+            return (lambda _scope: False), None
         test = compiled.holds
-        predicate: Predicate = lambda scope: test(scope.value, scope.env)  # noqa: E731 - kept in `direct`
-        self.direct[predicate] = test
-        return predicate
+        return (lambda scope: test(scope.value, scope.env)), test
 
     def state_parallel(self, raw: Raw, pointer: str, jsonata: bool, common: dict[str, Any]) -> State:
         branches = tuple(
@@ -311,10 +313,9 @@ class _Compiler:
                 if jsonata
                 else self.template(batcher, "BatchInput", f"{pointer}/ItemBatcher")
             )
-        io = self.map_io(raw, pointer, jsonata)
+        batch_max_bytes, _ = self.value_or_path(batcher, "MaxInputBytesPerBatch", f"{pointer}/ItemBatcher", jsonata)
         return MapState(
             **common,
-            **io,
             processor=processor,
             distributed=mode == "DISTRIBUTED",
             items=items,
@@ -328,33 +329,40 @@ class _Compiler:
             tolerated_failure_percentage_field=percentage_field,
             batch_max_items=batch_max,
             batch_input=batch_input,
+            batch_max_bytes=batch_max_bytes,
             label=raw.get("Label"),
-            item_reader=raw.get("ItemReader"),
+            item_reader=self.item_reader(raw, pointer, jsonata),
+            result_writer=self.result_writer(raw, pointer, jsonata),
         )
 
-    def map_io(self, raw: Raw, pointer: str, jsonata: bool) -> dict[str, Any]:
-        """A Map's ItemReader, ItemBatcher byte bound and ResultWriter, compiled (see asl.s3)."""
-        fields: dict[str, Any] = {}
-        batcher = raw.get("ItemBatcher") or {}
-        fields["batch_max_bytes"], _ = self.value_or_path(
-            batcher, "MaxInputBytesPerBatch", f"{pointer}/ItemBatcher", jsonata
-        )
-        for name, target in (("ItemReader", "reader_arguments"), ("ResultWriter", "writer_arguments")):
-            part = raw.get(name)
-            if not isinstance(part, dict):
-                continue
-            here = f"{pointer}/{name}"
-            if jsonata and "Arguments" in part:
-                fields[target] = self.jsonata(part["Arguments"], "Arguments", f"{here}/Arguments")
-            elif not jsonata and "Parameters" in part:
-                fields[target] = self.template(part, "Parameters", here)
-        config = (raw.get("ItemReader") or {}).get("ReaderConfig")
-        if isinstance(config, dict):
-            fields["reader_max_items"], _ = self.value_or_path(
-                config, "MaxItems", f"{pointer}/ItemReader/ReaderConfig", jsonata
-            )
-        fields["result_writer"] = raw.get("ResultWriter")
-        return fields
+    def item_io(self, raw: Raw, name: str, pointer: str, jsonata: bool) -> tuple[str, Expr | None, JSON] | None:
+        """An ItemReader's or ResultWriter's Resource, its `Parameters` (JSONPath) or `Arguments`
+        (JSONata) compiled as a payload template, and its ReaderConfig or WriterConfig as written."""
+        part = raw.get(name)
+        if not isinstance(part, Mapping):
+            return None
+        here = f"{pointer}/{name}"
+        parameters = None
+        if jsonata and "Arguments" in part:
+            parameters = self.jsonata(part["Arguments"], "Arguments", f"{here}/Arguments")
+        elif not jsonata and "Parameters" in part:
+            parameters = self.template(part, "Parameters", here)
+        config = part.get("ReaderConfig" if name == "ItemReader" else "WriterConfig")
+        return str(part.get("Resource", "")), parameters, config
+
+    def item_reader(self, raw: Raw, pointer: str, jsonata: bool) -> ItemReader | None:
+        found = self.item_io(raw, "ItemReader", pointer, jsonata)
+        if found is None:
+            return None
+        resource, parameters, config = found
+        max_items = None
+        if isinstance(config, Mapping):
+            max_items, _ = self.value_or_path(config, "MaxItems", f"{pointer}/ItemReader/ReaderConfig", jsonata)
+        return ItemReader(resource, parameters, config, max_items)
+
+    def result_writer(self, raw: Raw, pointer: str, jsonata: bool) -> ResultWriter | None:
+        found = self.item_io(raw, "ResultWriter", pointer, jsonata)
+        return None if found is None else ResultWriter(*found)
 
     # -- error handling ----------------------------------------------------------------------
 
@@ -378,10 +386,6 @@ class _Compiler:
             output=output,
             assign=self.assign(raw, pointer, jsonata),
         )
-
-
-def _escape(name: str) -> str:
-    return name.replace("~", "~0").replace("/", "~1")
 
 
 def _assigns(state: State) -> bool:

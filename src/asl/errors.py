@@ -4,6 +4,7 @@
     ├── DefinitionError (ValueError)  an invalid definition; holds every Problem
     ├── ExpressionError               a path, intrinsic call or JSONata text that does not compile
     ├── ResourceError                 a Task resource the embedding program did not provide
+    ├── InvalidName (ValueError)      an execution name AWS would refuse
     └── ExecutionError                an ASL run-time error (what Retry and Catch match on)
         ├── TaskFailed                a Task callable failed: any error name, any cause
         ├── RuntimeFailure            States.Runtime: never retried, never caught
@@ -11,12 +12,15 @@
         ├── IntrinsicFailure          States.IntrinsicFailure
         ├── NoChoiceMatched           States.NoChoiceMatched
         ├── Timeout                   States.Timeout
-        ├── HeartbeatTimeout          States.HeartbeatTimeout
+        │   └── HeartbeatTimeout      a missed heartbeat: States.Timeout, also matched by States.HeartbeatTimeout
         ├── DataLimitExceeded         States.DataLimitExceeded
+        │   └── OutputLimitExceeded   a state's or the execution's output over the quota: never retried nor caught
         ├── ResultPathMatchFailure    States.ResultPathMatchFailure
         └── ExceedToleratedFailureThreshold
 
-The ASL error name is data (`error`), so a resource may fail with any name it likes.
+The ASL error name is data (`error`), so a resource may fail with any name it likes. Which
+ErrorEquals names cover an error is the error's own answer (`matches`); where it arose is
+`state_name`, set once by the executor.
 """
 
 from __future__ import annotations
@@ -34,8 +38,11 @@ __all__ = [
     "ExpressionError",
     "HeartbeatTimeout",
     "IntrinsicFailure",
+    "InvalidName",
     "NoChoiceMatched",
+    "OutputLimitExceeded",
     "Problem",
+    "pointer",
     "QueryEvaluationError",
     "ResourceError",
     "ResultPathMatchFailure",
@@ -59,6 +66,22 @@ class Problem:
 
     def __str__(self) -> str:
         return f"{self.path or '/'}: {self.message}"
+
+
+def pointer(*tokens: object) -> str:
+    """The JSON Pointer (RFC 6901) of a node from its keys and indices: `pointer("States", "a/b")` is `/States/a~1b`."""
+    return "".join([_TOKENS.get(token) or _token(token) for token in tokens])
+
+
+_TOKENS: dict[object, str] = {}  # names recur (each state's is escaped by validation and the compiler)
+
+
+def _token(token: object) -> str:
+    text = "/" + str(token).replace("~", "~0").replace("/", "~1")
+    if len(_TOKENS) >= 8192:
+        _TOKENS.clear()
+    _TOKENS[token] = text
+    return text
 
 
 class DefinitionError(AslError, ValueError):
@@ -99,7 +122,16 @@ class ExecutionError(AslError):
     def __init__(self, cause: str = "", *, error: str | None = None) -> None:
         self.error: str = self.name if error is None else error
         self.cause: str = cause
+        # The state the error arose in, set once by the executor (`runtime.locate`): a parent
+        # state it then passes through (a Parallel, a Map) neither records nor prefixes it again.
+        self.state_name: str | None = None
         super().__init__(f"{self.error}: {cause}" if cause else self.error)
+
+    def matches(self, name: str) -> bool:
+        """Whether the ErrorEquals name `name` covers this error (States.TaskFailed: all but a timeout)."""
+        if name == self.error or name == "States.ALL":
+            return True
+        return name == "States.TaskFailed" and self.error != "States.Timeout"
 
 
 class TaskFailed(ExecutionError):
@@ -148,16 +180,25 @@ class Timeout(ExecutionError):
     name = "States.Timeout"
 
 
-class HeartbeatTimeout(ExecutionError):
-    """States.HeartbeatTimeout: a Task sent no heartbeat within HeartbeatSeconds."""
+class HeartbeatTimeout(Timeout):
+    """A Task sent no heartbeat within HeartbeatSeconds: AWS records States.Timeout, and
+    Retry and Catch match it by that name or by States.HeartbeatTimeout."""
 
-    name = "States.HeartbeatTimeout"
+    def matches(self, name: str) -> bool:
+        return name == "States.HeartbeatTimeout" or super().matches(name)
 
 
 class DataLimitExceeded(ExecutionError):
     """States.DataLimitExceeded: a payload is larger than AWS's 256 KiB quota."""
 
     name = "States.DataLimitExceeded"
+
+
+class OutputLimitExceeded(DataLimitExceeded):
+    """States.DataLimitExceeded for a state's output or the execution's: it ends the execution,
+    unseen by Retry and Catch (a Task's own oversized result stays a catchable DataLimitExceeded)."""
+
+    catchable = False
 
 
 class ResultPathMatchFailure(ExecutionError):

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import atexit
 import contextlib
+import inspect
 import json
 import math
 import random as _random
@@ -20,7 +21,8 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Mappi
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from enum import StrEnum
-from functools import partial
+from functools import cache, partial
+from os import PathLike
 from typing import Any, Final
 
 import anyio
@@ -29,19 +31,19 @@ from anyio.streams.memory import MemoryObjectSendStream
 
 from . import intrinsics
 from . import resources as resources_module
-from .clock import Clock, SystemClock, iso
+from .clock import Clock, SystemClock, awaiting, hold, iso, release
 from .context import JSON
 from .dataflow import caught, finish
 from .errors import AslError, DataLimitExceeded, ExecutionError, InvalidName, QueryEvaluationError, TaskFailed
 from .history import Decision, History, HistoryEvent, Lane, new_record
 from .model import Catcher, MapState, ParallelState, Retrier, State, StateMachine, TaskState, WaitState
-from .runtime import ACCOUNT, REGION, Entry, Frame, Limits, Run, TaskToken, locate, on_loop, record_aborted
-from .states.basic import run_basic, wait
+from .runtime import ACCOUNT, REGION, Entry, Frame, Limits, Run, Runners, TaskToken, locate, on_loop, record_aborted
+from .states.basic import wait
 from .states.map import run_map
 from .states.parallel import run_parallel
 from .states.task import run_task
 
-__all__ = ["Execution", "Limits", "Status", "execute", "run_blocking", "start"]
+__all__ = ["Execution", "Limits", "Status", "execute", "first_matching", "retry_delay", "run_blocking", "start"]
 
 
 class Status(StrEnum):
@@ -101,8 +103,12 @@ class Execution:
         return self._done.is_set()
 
     async def wait(self) -> Execution:
-        """Wait until the execution has ended; returns it."""
-        await self._done.wait()
+        """Wait until the execution has ended; returns it. (Virtual time may move meanwhile.)"""
+        if self._run is None:
+            await self._done.wait()
+        else:
+            with awaiting(self._run.clock):
+                await self._done.wait()
         return self
 
     def abort(self, error: str = "", cause: str = "") -> None:
@@ -134,8 +140,10 @@ class Execution:
 
     @property
     def task_tokens(self) -> tuple[str, ...]:
-        """The tokens of the Tasks waiting for a callback now."""
-        return tuple(self._run.tokens) if self._run is not None else ()
+        """The tokens of the Tasks waiting for a callback now (answered ones are left out)."""
+        if self._run is None:
+            return ()
+        return tuple(name for name, waiter in self._run.tokens.items() if not waiter.done.is_set())
 
     def _notify(self, event: HistoryEvent) -> None:
         for listener in self._listeners:
@@ -172,7 +180,15 @@ class Execution:
         held = 0  # the event handed out and not yet let go: the follower is still acting on it
         try:
             async with receive:
-                async for event in receive:
+                while True:
+                    try:
+                        if clock is None:
+                            event = await receive.receive()
+                        else:
+                            with awaiting(clock):  # the task holding the execution lets time move
+                                event = await receive.receive()
+                    except anyio.EndOfStream:
+                        break
                     held = 1
                     yield event
                     held = 0
@@ -192,6 +208,13 @@ class Execution:
 
 async def run_graph(run: Run, graph: StateMachine, value: JSON, frame: Frame) -> JSON:
     """Run a graph from StartAt to a terminal state; returns its output or raises its error."""
+    if run.recorder is not None:  # durable: what this thread of control draws and waits is its own
+        with run.recorder.within(frame.lane):
+            return await _run_graph(run, graph, value, frame)
+    return await _run_graph(run, graph, value, frame)
+
+
+async def _run_graph(run: Run, graph: StateMachine, value: JSON, frame: Frame) -> JSON:
     states = graph.states
     name: str | None = graph.start_at
     while name is not None:
@@ -203,16 +226,18 @@ async def run_graph(run: Run, graph: StateMachine, value: JSON, frame: Frame) ->
     return value
 
 
-def steps(run: Run, states: Mapping[str, State], state: State, raw: JSON, frame: Frame) -> tuple[JSON, str | None]:
+def steps(
+    run: Run, states: Mapping[str, State], state: State, state_input: JSON, frame: Frame
+) -> tuple[JSON, str | None]:
     """Run Pass, Choice, Succeed and Fail states from `state` on, until one that waits (or the end):
     (the value, the name of the next state or None).
 
-    The hottest function of the library: `run_state`'s entry and `_exit` written out, with what
-    they look up taken once. While nothing follows the history and it is far from its limit, a
-    state that ends normally is recorded as one `Step` (the history makes its two events when
-    read); any other way through a state records its events with `History.add`, which checks
-    the limit and notifies. The states share one Env (`Run.entry`), reset at each entry: they
-    run one after another, and nothing keeps an Env once its state has been exited.
+    Each state's `work` was composed when it was compiled (`states.basic`). While nothing follows
+    the history and it is far from its limit, a state that ends normally is recorded as one
+    `Step` (the history makes its two events when read); any other way through a state records
+    its events with `History.add` (`_exit`), which checks the limit and notifies. The states
+    share one Env (`Run.entry`), reset at each entry: they run one after another, and nothing
+    keeps an Env once its state has been exited.
     A size bound it computes is kept for the next state and noted in `Run.sizes` at the end.
     """
     history, lane, decisions, now = frame.history, frame.lane, run.decisions, frame.history.now
@@ -233,40 +258,36 @@ def steps(run: Run, states: Mapping[str, State], state: State, raw: JSON, frame:
         env._state, env._entered, env._context = state, now(), None
         recorded = entered_id >= limit  # then each event is recorded on its own, as it happens
         if recorded:
-            _entered(history, lane, state, raw, env)
+            _entered(history, lane, state, state_input, env)
         try:
-            work = state.work
-            if work is not None:
-                output, next_name, assigned = work(raw, env, decisions)
-            else:
-                output, next_name, assigned = run_basic(state, raw, env, decisions)
+            output, next_name, assigned = state.work(state_input, env, decisions)
         except ExecutionError as error:
             if not recorded:
-                _entered(history, lane, state, raw, env)
+                _entered(history, lane, state, state_input, env)
             _evaluation_failed(error, state, frame)
             raise locate(error, state, entered_id) from None
         if recorded or assigned:
             if not recorded:
-                _entered(history, lane, state, raw, env)
-            _exit(run, state, raw, output, assigned, frame)
+                _entered(history, lane, state, state_input, env)
+            _exit(run, state, state_input, output, assigned, frame)
         else:
-            if output is not raw:  # an unchanged input was measured when it was made
+            if output is not state_input:  # an unchanged input was measured when it was made
                 growth = state.growth
                 if growth is not None:  # `Run.check_grown`, with the last bound kept here
                     fixed, copies = growth
-                    bound = fixed + copies * (known_bound if raw is known else sizes.bound(raw)) if copies else fixed
+                    bound = (
+                        fixed + copies * (known_bound if state_input is known else sizes.bound(state_input))
+                        if copies
+                        else fixed
+                    )
                 if growth is None or bound > quota:
-                    try:
-                        run.check_size(output, state.name)
-                    except ExecutionError:
-                        _entered(history, lane, state, raw, env)
-                        raise
+                    _measure(run, output, state, state_input, frame, env)
                 else:
                     known, known_bound = output, bound
-            log.append((lane.last, env._entered, state, raw, output))
+            log.append((lane.last, env._entered, state, state_input, output))
             history.count = lane.last = entered_id + 1
         if next_name is not None:
-            raw, state = output, states[next_name]
+            state_input, state = output, states[next_name]
             if state.instant:
                 continue
         if output is known:  # for the states after these
@@ -274,30 +295,43 @@ def steps(run: Run, states: Mapping[str, State], state: State, raw: JSON, frame:
         return output, next_name
 
 
-def _entered(history: History, lane: Lane, state: State, raw: JSON, env: Entry) -> None:
-    history.add(lane, state.entered_event, {"name": state.name, "input": raw}, timestamp=env._entered)
+def _measure(run: Run, output: JSON, state: State, state_input: JSON, frame: Frame, env: Entry) -> None:
+    """Check an output's size; past the quota, the state's Entered event is recorded first."""
+    try:
+        run.check_size(output, state.name)
+    except ExecutionError:
+        _entered(frame.history, frame.lane, state, state_input, env)
+        raise
 
 
-async def run_state(run: Run, state: State, raw: JSON, frame: Frame) -> tuple[JSON, str | None]:
+def _entered(history: History, lane: Lane, state: State, state_input: JSON, env: Entry) -> None:
+    entered_id = history.add(
+        lane, state.entered_event, {"name": state.name, "input": state_input}, timestamp=env._entered
+    )
+    if history.recorder is not None:  # a replayed entry keeps its recorded time
+        env._entered = history.recorder.time_of(entered_id)
+
+
+async def run_state(run: Run, state: State, state_input: JSON, frame: Frame) -> tuple[JSON, str | None]:
     """Enter one state, run it, exit it: (output, name of the next state or None)."""
     run.count_transition()
     entered = run.clock.now()
     entered_id = frame.history.add(
-        frame.lane, state.entered_event, {"name": state.name, "input": raw}, timestamp=entered
+        frame.lane, state.entered_event, {"name": state.name, "input": state_input}, timestamp=entered
     )
+    if run.recorder is not None:  # a replayed entry keeps its recorded time
+        entered = run.recorder.time_of(entered_id)
     if frame.concurrent:  # siblings take turns between states, as AWS interleaves them
         await run.turn()
     try:
         if isinstance(state, (TaskState, ParallelState, MapState)):
-            output, next_name, assigned = await _run_with_retry(run, state, raw, frame, entered, entered_id)
+            output, next_name, assigned = await _run_with_retry(run, state, state_input, frame, entered, entered_id)
         else:
             env = Entry(run, state, entered, frame.variables, run.random)
             if isinstance(state, WaitState):
-                output, next_name, assigned = await wait(run, state, raw, env)
-            elif state.work is not None:  # an instant state in a concurrent frame
-                output, next_name, assigned = state.work(raw, env, run.decisions)
-            else:
-                output, next_name, assigned = run_basic(state, raw, env, run.decisions)
+                output, next_name, assigned = await wait(run, state, state_input, env)
+            else:  # an instant state in a concurrent frame
+                output, next_name, assigned = state.work(state_input, env, run.decisions)
     except ExecutionError as error:
         _evaluation_failed(error, state, frame)
         raise locate(error, state, entered_id) from None
@@ -305,17 +339,19 @@ async def run_state(run: Run, state: State, raw: JSON, frame: Frame) -> tuple[JS
         if state.kind in ("Task", "Wait", "Parallel", "Map"):
             record_aborted(frame, partial(frame.history.add, frame.lane, f"{state.kind}StateAborted"))
         raise
-    _exit(run, state, raw, output, assigned, frame)
+    _exit(run, state, state_input, output, assigned, frame)
     return output, next_name
 
 
-def _exit(run: Run, state: State, raw: JSON, output: JSON, assigned: dict[str, JSON] | None, frame: Frame) -> None:
+def _exit(
+    run: Run, state: State, state_input: JSON, output: JSON, assigned: dict[str, JSON] | None, frame: Frame
+) -> None:
     """Check the output's size, apply the assignments and record the Exited event."""
-    if output is not raw:  # an unchanged input was measured when it was made
+    if output is not state_input:  # an unchanged input was measured when it was made
         if state.growth is None:
             run.check_size(output, state.name)
         else:
-            run.check_grown(output, raw, state.growth, state.name)
+            run.check_grown(output, state_input, state.growth, state.name)
     details: dict[str, JSON] = {"name": state.name, "output": output}
     if assigned:
         run.check_size(assigned, state.name)  # AWS caps one Assign at the payload quota, all values together
@@ -325,26 +361,19 @@ def _exit(run: Run, state: State, raw: JSON, output: JSON, assigned: dict[str, J
 
 
 def _evaluation_failed(error: ExecutionError, state: State, frame: Frame) -> None:
-    """A JSONata failure is recorded as an EvaluationFailed event, once, as AWS does."""
-    if isinstance(error, QueryEvaluationError) and not getattr(error, "_recorded", False):
-        error._recorded = True  # type: ignore[attr-defined]
+    """A JSONata failure is recorded as an EvaluationFailed event by the state it arose in (not
+    yet located there), as AWS does; the states it then passes through do not record it again."""
+    if isinstance(error, QueryEvaluationError) and error.state_name is None:
         frame.history.add(
             frame.lane, "EvaluationFailed", {"state": state.name, "error": error.error, "cause": error.cause}
         )
 
 
 def _matches(names: tuple[str, ...], error: ExecutionError) -> bool:
-    for name in names:
-        if name == error.error or name == "States.ALL":
-            return True
-        if name == "States.TaskFailed" and error.error != "States.Timeout":
-            return True
-        if name == "States.HeartbeatTimeout" and getattr(error, "heartbeat", False):
-            return True
-    return False
+    return any(error.matches(name) for name in names)
 
 
-def _first_matching(clauses: Sequence[Retrier | Catcher], error: ExecutionError) -> int | None:
+def first_matching(clauses: Sequence[Retrier | Catcher], error: ExecutionError) -> int | None:
     """The index of the first Retrier or Catcher whose ErrorEquals names `error`."""
     for index, clause in enumerate(clauses):
         if _matches(clause.error_equals, error):
@@ -352,7 +381,7 @@ def _first_matching(clauses: Sequence[Retrier | Catcher], error: ExecutionError)
     return None
 
 
-def _delay(retrier: Retrier, attempt: int, rng: _random.Random) -> float:
+def retry_delay(retrier: Retrier, attempt: int, rng: _random.Random) -> float:
     """Seconds before retry number `attempt` (1-based) of one retrier."""
     delay = retrier.interval_seconds * retrier.backoff_rate ** (attempt - 1)
     if retrier.max_delay_seconds is not None:
@@ -363,7 +392,7 @@ def _delay(retrier: Retrier, attempt: int, rng: _random.Random) -> float:
 
 
 async def _run_with_retry(
-    run: Run, state: State, raw: JSON, frame: Frame, entered: float, entered_id: int
+    run: Run, state: State, state_input: JSON, frame: Frame, entered: float, entered_id: int
 ) -> tuple[JSON, str | None, dict[str, JSON] | None]:
     """Task, Parallel, Map: attempts until success, a Catch, or an error that escapes."""
     attempts = [0] * len(state.retry)
@@ -373,39 +402,45 @@ async def _run_with_retry(
         try:
             match state:
                 case TaskState():
-                    result = await run_task(run, state, raw, env, frame.history, frame.lane)
+                    result = await run_task(run, state, state_input, env, frame.history, frame.lane)
                 case ParallelState():
-                    result = await run_parallel(run, state, raw, env, frame)
+                    result = await run_parallel(run, state, state_input, env, frame)
                 case MapState():
-                    result = await run_map(run, state, raw, env, frame)
+                    result = await run_map(run, state, state_input, env, frame)
                 case _:
                     raise AssertionError(state.kind)
-            output, assigned = finish(state, raw, result, env)
+            output, assigned = finish(state, state_input, result, env)
             return output, state.next, assigned
         except ExecutionError as error:
             _evaluation_failed(error, state, frame)
             locate(error, state, entered_id)
             if not error.catchable:
                 raise
-            owner = _first_matching(state.retry, error)
+            owner = first_matching(state.retry, error)
             if owner is not None and attempts[owner] < state.retry[owner].max_attempts:
                 run.decisions.append(new_record(Decision, ("retry", state.name, owner)))
                 attempts[owner] += 1
                 retry_count += 1
                 run.count_transition()
-                delay = _delay(state.retry[owner], attempts[owner], run.random)
-                if delay > 0:
+                delay = retry_delay(state.retry[owner], attempts[owner], run.random)
+                if run.recorder is not None:  # durable: the backoff counts from the recorded failure
+                    await run.recorder.pause(delay)
+                elif delay > 0:
                     await run.clock.sleep(delay)
                 continue
             if state.kind in ("Parallel", "Map"):
                 frame.history.note(f"{state.kind}StateFailed", frame.lane.last)
-            index = _first_matching(state.catch, error)
+            index = first_matching(state.catch, error)
             if index is None:
                 raise
             run.decisions.append(new_record(Decision, ("catch", state.name, index)))
             catcher = state.catch[index]
-            output, assigned = caught(state, catcher, raw, error, env)
+            output, assigned = caught(state, catcher, state_input, error, env)
             return output, catcher.next, assigned
+
+
+# How the states that run graphs (Parallel, Map) run them: passed in with each Run.
+RUNNERS: Final[Runners] = (run_graph, steps)
 
 
 # -- an execution ---------------------------------------------------------------------------
@@ -437,25 +472,45 @@ def run_blocking(make: Callable[[], Coroutine[Any, Any, Execution]]) -> Executio
 
 @asynccontextmanager
 async def start(
-    machine: StateMachine,
+    machine: StateMachine | JSON | bytes | PathLike[str],
     input: JSON = None,  # noqa: A002 - the ASL word
     **options: Any,
 ) -> AsyncIterator[Execution]:
     """Start an execution in the background; the block ends when the execution has ended.
 
-    Takes the keywords of `execute`. Inside the block the Execution can be aborted, its task
-    tokens answered (`send_task_success`...), and its events followed (`events()`).
+    Takes what `execute` takes. Inside the block the Execution can be aborted, its task tokens
+    answered (`send_task_success`...), and its events followed (`events()`). Under a
+    VirtualClock, time stands still while the block's task is awake, and moves while it awaits
+    the execution (`wait()`, `events()`, the end of the block). An exception raised in the block
+    aborts the execution and comes out as it is.
     """
+    _checked("asl.start", options)
+    machine = _compiled(machine)
     execution = _prepare(machine, input, **options)  # its errors (ResourceError...) come out as they are
-    async with anyio.create_task_group() as tg:
-        tg.start_soon(_drive, machine, execution)
-        await checkpoint()
-        yield execution
-        await execution.wait()
+    clock = execution._run.clock if execution._run is not None else SystemClock()
+    failure: BaseException | None = None
+    hold(clock)
+    try:
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(_drive, machine, execution)
+            await checkpoint()
+            try:
+                yield execution
+            except anyio.get_cancelled_exc_class():
+                raise
+            except BaseException as error:  # the block's own: it stops the run and comes out unwrapped
+                failure = error
+                tg.cancel_scope.cancel()
+            else:
+                await execution.wait()
+    finally:
+        release(clock)
+    if failure is not None:
+        raise failure
 
 
 async def execute(
-    machine: StateMachine,
+    machine: StateMachine | JSON | bytes | PathLike[str],
     input: JSON = None,  # noqa: A002 - the ASL word
     **options: Any,
 ) -> Execution:
@@ -467,11 +522,38 @@ async def execute(
     `on_event` (called with each HistoryEvent as it is recorded), `task_override`
     (state name -> callable or None: replaces a Task's resource for one attempt, for mocks),
     `aws` (True or a boto3.Session: AWS serves the Tasks and S3 readers `resources` does not).
-    Raises ResourceError when a Task names a resource no callable was given for.
+    `machine` is a StateMachine or a definition `asl.parse` takes (dict, JSON text, bytes,
+    path). Raises DefinitionError for an invalid definition, ResourceError when a Task names a
+    resource no callable was given for, TypeError naming `asl.execute` for an unknown keyword.
     """
+    _checked("asl.execute", options)
+    machine = _compiled(machine)
     execution = _prepare(machine, input, **options)
     await _drive(machine, execution)
     return execution
+
+
+def _compiled(machine: StateMachine | JSON | bytes | PathLike[str]) -> StateMachine:
+    """A StateMachine as it is; a definition parsed (DefinitionError when it is invalid)."""
+    if isinstance(machine, StateMachine):
+        return machine
+    from . import parse
+
+    return parse(machine)
+
+
+@cache
+def _keywords() -> frozenset[str]:
+    return frozenset(name for name in inspect.signature(_prepare).parameters if name not in ("machine", "input"))
+
+
+def _checked(function: str, options: dict[str, Any]) -> None:
+    """A TypeError that names the public function the caller called (`asl.run`, `asl.execute`,
+    `asl.start`...) when one of `options` is not a keyword of `_prepare`."""
+    unknown = [name for name in options if name not in _keywords()]
+    if unknown:
+        known = ", ".join(sorted(_keywords()))
+        raise TypeError(f"{function}() got an unexpected keyword argument {unknown[0]!r} (it takes {known})")
 
 
 def _prepare(
@@ -501,7 +583,7 @@ def _prepare(
     if task_override is None:
         resolver.check(machine)
     limits = limits or Limits()
-    run = Run(clock, resolver, rng, {}, limits, task_override)
+    run = Run(clock, resolver, rng, {}, limits, task_override, runners=RUNNERS)
     size = run.sizes.measure(value)
     if size > limits.payload_bytes:  # AWS refuses to start such an execution
         raise DataLimitExceeded(f"The execution input is {size} bytes, over the quota of {limits.payload_bytes} bytes.")
@@ -550,6 +632,8 @@ async def _drive(machine: StateMachine, execution: Execution) -> None:
     follow = execution._listeners or execution._streams  # a follower may have come before the run began
     history = History(clock.now, execution._notify if follow else None, run.limits.history_events)
     execution._history = history
+    if run.recorder is not None:
+        run.recorder.attach(history)
     quotas = intrinsics.QUOTAS.set((run.limits.intrinsic_text, run.limits.array_range))
     run.turn = _turn()
     top = Lane()
@@ -569,17 +653,20 @@ async def _drive(machine: StateMachine, execution: Execution) -> None:
     try:
         async with anyio.create_task_group() as tg:
             execution._scope = tg.cancel_scope
-            clock.bind(tg.start_soon)
+            clock.bind(tg.start_soon, partial(_stalled, execution))
             try:
                 if machine.timeout_seconds:
                     clock.busy()
-                    tg.start_soon(deadline, machine.timeout_seconds)
+                    # durable: a resumed execution keeps the deadline counted from its start
+                    late = clock.now() - execution.start_time if run.recorder is not None else 0.0
+                    tg.start_soon(deadline, machine.timeout_seconds - late)
                 clock.busy()
                 try:
                     output = await run_graph(run, machine, execution.input, Frame(top, {}, history))
                     run.check_size(output, "execution")
-                except ExecutionError as error:
-                    execution.status, execution.error, execution.cause = Status.FAILED, error.error, error.cause
+                except ExecutionError as error:  # AWS leaves out an empty error or cause (a Fail with only Cause)
+                    execution.status = Status.FAILED
+                    execution.error, execution.cause = error.error or None, error.cause or None
                 else:
                     execution.status, execution.output = Status.SUCCEEDED, output
                 finally:
@@ -598,6 +685,26 @@ async def _drive(machine: StateMachine, execution: Execution) -> None:
         intrinsics.QUOTAS.reset(quotas)
         execution._run = None  # what only a running execution needs (its size caches, tokens, clock)
         execution._done.set()
+
+
+STALLED: Final = "asl.Stalled"  # the error of an execution stopped because nothing could ever answer it
+
+
+def _stalled(execution: Execution) -> None:
+    """Stop an execution whose Tasks wait for task tokens that nothing can ever answer (the
+    VirtualClock found no work, no timer and no caller awake), saying what waits and how to answer."""
+    run = execution._run
+    pending = [token for token in run.tokens.values() if not token.done.is_set()] if run is not None else []
+    if not pending or any(token.handed for token in pending):  # a context handed out may still answer
+        return
+    waiting = "; ".join(f"state '{token.state}' waits for task token {token.token}" for token in pending)
+    execution.abort(
+        STALLED,
+        f"{waiting}. Nothing can answer it on this VirtualClock: no timer is pending, no follower and no "
+        "caller holding the execution is awake. Answer it from the resource (context.send_task_success(output)), "
+        "from the task that holds `async with asl.start(...) as execution` (execution.send_task_success(token, "
+        "output) or send_task_failure), or from `asl run` reading standard input; or give the Task TimeoutSeconds.",
+    )
 
 
 def _turn() -> Callable[[], Awaitable[None]]:

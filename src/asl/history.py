@@ -121,10 +121,12 @@ Step = tuple[int, float, Any, JSON, JSON]
 class Lane:
     """One thread of control (the execution, a branch, an iteration): the id its next event follows."""
 
-    __slots__ = ("last",)
+    __slots__ = ("last", "path")
 
-    def __init__(self, last: int = 0) -> None:
+    def __init__(self, last: int = 0, path: str = "") -> None:
         self.last = last
+        # Names the lane the same way in every run of the execution (a durable one is replayed by lane).
+        self.path = path
 
 
 _NO_LANE: Final = Lane()  # for `History.note`: the lane it moves is never read
@@ -141,7 +143,7 @@ class History:
     `add` raises States.Runtime (the execution's own closing event is always recorded).
     """
 
-    __slots__ = ("_events", "log", "count", "now", "listener", "limit")
+    __slots__ = ("_events", "log", "count", "now", "listener", "limit", "recorder")
 
     def __init__(
         self,
@@ -155,6 +157,7 @@ class History:
         self.now = now
         self.listener = listener
         self.limit = sys.maxsize if limit is None else limit
+        self.recorder: Any = None  # a durable execution's `durable.Recorder`: it records (or replays) each event
 
     @property
     def events(self) -> list[HistoryEvent]:
@@ -205,6 +208,8 @@ class History:
         previous: int | None = None,
         timestamp: float | None = None,
     ) -> int:
+        if self.recorder is not None:
+            return self.recorder.add(lane, kind, details, previous, timestamp)  # type: ignore[no-any-return]
         event_id = self.count + 1
         if event_id >= self.limit and not kind.startswith("Execution"):
             raise RuntimeFailure(f"The execution history reached its limit of {self.limit} events.")

@@ -77,7 +77,8 @@ def _client() -> Any:
                 import httpx
             except ImportError:  # pragma: no cover - the extra is missing
                 raise TaskFailed(
-                    "States.Runtime", "the HTTP Task needs httpx: install the 'http' extra (pip install 'asl[http]')"
+                    "States.Runtime",
+                    "the HTTP Task needs httpx: install the 'http' extra (pip install 'asl-local[http]')",
                 ) from None
             _CLIENT = httpx.Client(timeout=TIMEOUT_SECONDS, follow_redirects=False)
         return _CLIENT
@@ -153,19 +154,12 @@ class HttpInvoke:
         """Apply an EventBridge connection: its authorization, then its invocation parameters."""
         import base64
 
-        from .services import sdk_error, sdk_prefix
-
-        def call(service: str, operation: str, **params: Any) -> Any:
-            client = self.services.client(service)
-            try:
-                return getattr(client, operation)(**params)
-            except Exception as error:  # named as an aws-sdk call names it
-                model = client.meta.service_model
-                raise sdk_error(sdk_prefix(model), model, error) from None
+        def call(service: str, operation: str, **params: Any) -> Any:  # failures named as aws-sdk names them
+            return self.services.call(service, operation, params, self.services.sdk_errors(service))
 
         name = arn.split(":connection/", 1)[-1].split("/", 1)[0]
-        described = call("events", "describe_connection", Name=name)
-        secret = json.loads(call("secretsmanager", "get_secret_value", SecretId=described["SecretArn"])["SecretString"])
+        described = call("events", "DescribeConnection", Name=name)
+        secret = json.loads(call("secretsmanager", "GetSecretValue", SecretId=described["SecretArn"])["SecretString"])
         kind = described.get("AuthorizationType")
         if kind == "BASIC":
             token = base64.b64encode(f"{secret.get('username', '')}:{secret.get('password', '')}".encode()).decode()

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any, Final
 
 from .context import JSON
-from .errors import AslError, Problem, RuntimeFailure, TaskFailed
+from .errors import AslError, Problem, RuntimeFailure, TaskFailed, pointer
 from .model import StateMachine
 
 __all__ = [
@@ -248,10 +248,6 @@ def load(source: Mapping[str, Any] | str | bytes | os.PathLike[str]) -> MockConf
     return config
 
 
-def _pointer(*parts: str) -> str:
-    return "".join("/" + part.replace("~", "~0").replace("/", "~1") for part in parts)
-
-
 def _kind(value: Any) -> str:
     if value is None:
         return "null"
@@ -278,7 +274,7 @@ def _unknown_fields(value: Mapping[str, Any], allowed: tuple[str, ...], where: s
         if key not in allowed:
             expected = " or ".join(repr(a) for a in allowed)
             problems.append(
-                Problem(where + _pointer(key), "unknown-field", f"unknown field {key!r}; expected {expected}")
+                Problem(where + pointer(key), "unknown-field", f"unknown field {key!r}; expected {expected}")
             )
 
 
@@ -290,7 +286,7 @@ def _read(document: Any, problems: list[Problem], source: str) -> MockConfig:
     raw_responses = document.get("MockedResponses", {})
     if _object(raw_responses, "/MockedResponses", "MockedResponses", problems):
         for name, raw in raw_responses.items():
-            response = _response(name, raw, _pointer("MockedResponses", name), problems)
+            response = _response(name, raw, pointer("MockedResponses", name), problems)
             if response is not None:
                 responses[name] = response
     declared: Mapping[str, Any] = raw_responses if isinstance(raw_responses, Mapping) else {}
@@ -300,7 +296,7 @@ def _read(document: Any, problems: list[Problem], source: str) -> MockConfig:
         problems.append(Problem("", "required", "the required field 'StateMachines' is missing"))
     elif _object(raw_machines, "/StateMachines", "StateMachines", problems):
         for machine_name, raw_machine in raw_machines.items():
-            where = _pointer("StateMachines", machine_name)
+            where = pointer("StateMachines", machine_name)
             if not _object(raw_machine, where, f"the state machine {machine_name!r}", problems):
                 continue
             _unknown_fields(raw_machine, ("TestCases",), where, problems)
@@ -312,12 +308,12 @@ def _read(document: Any, problems: list[Problem], source: str) -> MockConfig:
                 continue
             cases: dict[str, TestCase] = {}
             for case_name, raw_case in raw_cases.items():
-                case_where = where + _pointer("TestCases", case_name)
+                case_where = where + pointer("TestCases", case_name)
                 if not _object(raw_case, case_where, f"the test case {case_name!r}", problems):
                     continue
                 mapping: dict[str, MockedResponse] = {}
                 for state_name, response_name in raw_case.items():
-                    state_where = case_where + _pointer(state_name)
+                    state_where = case_where + pointer(state_name)
                     if not isinstance(response_name, str):
                         problems.append(
                             Problem(
@@ -351,7 +347,7 @@ def _response(name: str, raw: Any, where: str, problems: list[Problem]) -> Mocke
     ranges: list[tuple[int, int, Outcome]] = []
     spans: list[tuple[int, int, str]] = []
     for key, entry in raw.items():
-        entry_where = where + _pointer(key)
+        entry_where = where + pointer(key)
         match = _INVOCATIONS.match(key)
         if match is None:
             problems.append(

@@ -20,10 +20,12 @@ __all__ = [
     "ChoiceState",
     "Expr",
     "FailState",
+    "ItemReader",
     "MapState",
     "ParallelState",
     "PassState",
     "Retrier",
+    "ResultWriter",
     "Scope",
     "State",
     "StateMachine",
@@ -72,6 +74,10 @@ class Catcher:
     assign: Expr | None = None
 
 
+def _no_work(*_args: Any) -> Any:
+    raise AssertionError("only Pass, Choice, Succeed and Fail states have a `work`")
+
+
 @dataclass(frozen=True, slots=True, kw_only=True, eq=False)
 class State:
     """Fields every state kind shares; `jsonata` tells which query language the state uses."""
@@ -101,8 +107,8 @@ class State:
     catch: tuple[Catcher, ...] = ()
     # The state's definition, for error messages that quote it (never evaluated at run time).
     raw: Mapping[str, Any] = field(default_factory=dict, repr=False)
-    # A plain Pass or Choice: its work as one function (`states.plans`); None: the general way.
-    work: Callable[..., Any] | None = field(default=None, repr=False, compare=False)
+    # Pass, Choice, Succeed, Fail: their work as one function, composed by `states.basic`.
+    work: Callable[..., Any] = field(default=_no_work, repr=False, compare=False)
     # A plain Pass: (bytes, copies) with output size <= bytes + copies * input size; None: unknown.
     growth: tuple[int, int] | None = field(default=None, repr=False, compare=False)
 
@@ -163,6 +169,25 @@ class ParallelState(State):
     branches: tuple[StateMachine, ...] = ()
 
 
+@dataclass(frozen=True, slots=True)
+class ItemReader:
+    """A Map's ItemReader: the resource that gives the items, what it is called with, its ReaderConfig."""
+
+    resource: str
+    parameters: Expr | None = None  # `Parameters` (JSONPath) or `Arguments` (JSONata), a payload template
+    reader_config: JSON = None  # as written: InputType, CSVHeaderLocation, CSVHeaders, ...
+    max_items: Expr | None = None  # ReaderConfig `MaxItems` / `MaxItemsPath`
+
+
+@dataclass(frozen=True, slots=True)
+class ResultWriter:
+    """A distributed Map's ResultWriter: the resource the results go to, its arguments, its WriterConfig."""
+
+    resource: str
+    parameters: Expr | None = None  # `Parameters` (JSONPath) or `Arguments` (JSONata), a payload template
+    writer_config: JSON = None  # as written: OutputType, Transformation
+
+
 @dataclass(frozen=True, slots=True, kw_only=True, eq=False)
 class MapState(State):
     processor: StateMachine | None = None
@@ -179,12 +204,9 @@ class MapState(State):
     batch_max_items: Expr | None = None
     batch_input: Expr | None = None
     label: str | None = None
-    item_reader: JSON = None
-    reader_arguments: Expr | None = None  # ItemReader Parameters / Arguments, a payload template
-    reader_max_items: Expr | None = None  # ReaderConfig MaxItems / MaxItemsPath
     batch_max_bytes: Expr | None = None  # ItemBatcher MaxInputBytesPerBatch(Path)
-    result_writer: JSON = None
-    writer_arguments: Expr | None = None  # ResultWriter Parameters / Arguments
+    item_reader: ItemReader | None = None
+    result_writer: ResultWriter | None = None
 
 
 @dataclass(frozen=True, slots=True, eq=False)

@@ -202,9 +202,14 @@ def compile(text: str) -> Path:  # noqa: A001 - the module's verb, as re.compile
     """Compile a path (`$...`, `$$...`, `$name...`); raises ExpressionError when it is not valid."""
     if not isinstance(text, str) or not text:
         raise ExpressionError("a path must be a non-empty string", str(text), 0)
-    if text != text.strip():
-        raise ExpressionError(f"a path must not start or end with white space: {text!r}", text, 0)
-    root, variable, rest = _split_root(text)
+    # AWS reads paths with Jayway JsonPath, which trims the text before parsing: a published
+    # sample's `"$$.Execution.Name "` deploys and runs (issue 15). Leading white space stays refused:
+    # a payload template's value is read as a path only when it starts with `$`.
+    body = text.rstrip()
+    if not body or body[0].isspace():
+        raise ExpressionError(f"a path must not start with white space: {text!r}", text, 0)
+    root, variable, rest = _split_root(body)
+    rest = _dot_bracket(rest)
     segments = _plain_segments(rest)
     if segments is not None:
         keys_only = all(isinstance(segment, str) for segment in segments)
@@ -228,3 +233,29 @@ def _jsonpath_query(text: str, rest: str) -> Any:
         return parse("$" + rest)
     except (JsonPathLexerError, JsonPathParserError, Exception) as error:
         raise ExpressionError(f"invalid JSONPath {text!r}: {error}", text, None) from None
+
+
+def _dot_bracket(rest: str) -> str:
+    """`rest` with each `.[` outside quotes read as `[`, as Jayway JsonPath (AWS's reader) reads it:
+    `$.[?(@.OU > 0)]` is `$[?(@.OU > 0)]` (jsonpath-ng accepts `$.[0]` but not a filter there).
+    A deep scan's `..[` is left as it is."""
+    out: list[str] = []
+    quote = ""
+    index = 0
+    while index < len(rest):
+        char = rest[index]
+        if quote:
+            if char == "\\":
+                out.append(rest[index : index + 2])
+                index += 2
+                continue
+            if char == quote:
+                quote = ""
+        elif char in "'\"":
+            quote = char
+        elif rest.startswith(".[", index) and not rest.startswith("..", index - 1 if index else index):
+            index += 1
+            continue
+        out.append(char)
+        index += 1
+    return "".join(out)

@@ -5,7 +5,11 @@ Fixtures:
                                             relative to the test file, then the rootdir)
     asl_run(path_or_machine, input, resources=..., mocks=..., test_case=...)   -> Execution
     await asl_execute(...)               the same, for async (anyio) tests
+    async with asl_start(...) as execution:   `asl.start` with the same defaults, to answer
+                                            task tokens or abort from the test
     asl_coverage                         the session's `asl.coverage.Coverage`
+
+A machine is a StateMachine, a path, or a definition (dict, JSON text, bytes).
 
 Runs use a `VirtualClock` (waits and retry intervals take no time; `$$` times start at
 2024-01-01T00:00:00Z) and seed 0 unless told otherwise, so every run is repeatable.
@@ -18,7 +22,8 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
 from typing import Any, Final
 
@@ -28,18 +33,19 @@ from .clock import Clock, VirtualClock
 from .context import JSON
 from .coverage import Coverage
 from .errors import AslError
-from .executor import Execution, execute
+from .executor import Execution, _checked, execute, start
 from .mocks import MockConfig, MockNotFound
 from .mocks import load as load_mocks
 from .model import StateMachine
 
-__all__ = ["AslExecute", "AslRun", "AslRunner", "MachineLoader"]
+__all__ = ["AslExecute", "AslRun", "AslRunner", "AslStart", "MachineLoader"]
 
 START: Final = 1_704_067_200.0  # 2024-01-01T00:00:00Z
 SEED: Final = 0
 _STATE: Final = pytest.StashKey["_Session"]()
 
 Override = Callable[[str], Callable[..., Any] | None]
+Machine = StateMachine | str | os.PathLike[str] | Mapping[str, Any] | bytes
 
 
 class _Session:
@@ -108,7 +114,7 @@ class AslRunner:
 
     def prepare(
         self,
-        machine: StateMachine | str | os.PathLike[str],
+        machine: Machine,
         *,
         mocks: str | os.PathLike[str] | Mapping[str, Any] | MockConfig | None,
         test_case: str | None,
@@ -119,9 +125,13 @@ class AslRunner:
         options: dict[str, Any],
     ) -> tuple[StateMachine, str | None, dict[str, Any]]:
         name: str | None = None
-        if not isinstance(machine, StateMachine):
+        if isinstance(machine, os.PathLike) or (isinstance(machine, str) and not machine.lstrip().startswith("{")):
             name = Path(machine).name.split(".")[0]
             machine = self._session.machine(machine, self._base)
+        elif not isinstance(machine, StateMachine):  # a definition: dict, JSON text or bytes
+            from . import parse
+
+            machine = parse(machine)  # type: ignore[arg-type]  # a Mapping of JSON
         override = task_override
         if mocks is not None:
             if test_case is None:
@@ -146,7 +156,7 @@ class AslRunner:
 class AslRun(AslRunner):
     def __call__(
         self,
-        machine: StateMachine | str | os.PathLike[str],
+        machine: Machine,
         input: JSON = None,  # noqa: A002 - the ASL word
         *,
         resources: Mapping[str, Callable[..., Any]] | None = None,
@@ -162,6 +172,7 @@ class AslRun(AslRunner):
         import anyio
 
         _refuse_inside_event_loop()
+        _checked("asl_run", options)
         graph, label, keywords = self.prepare(
             machine,
             mocks=mocks,
@@ -182,7 +193,7 @@ class AslRun(AslRunner):
 class AslExecute(AslRunner):
     async def __call__(
         self,
-        machine: StateMachine | str | os.PathLike[str],
+        machine: Machine,
         input: JSON = None,  # noqa: A002 - the ASL word
         *,
         resources: Mapping[str, Callable[..., Any]] | None = None,
@@ -195,6 +206,7 @@ class AslExecute(AslRunner):
         **options: Any,
     ) -> Execution:
         """Run to the end and return the Execution, from an async test."""
+        _checked("asl_execute", options)
         graph, label, keywords = self.prepare(
             machine,
             mocks=mocks,
@@ -206,6 +218,51 @@ class AslExecute(AslRunner):
             options=options,
         )
         return self.record(graph, label, await execute(graph, input, resources=resources, **keywords))
+
+
+class AslStart(AslRunner):
+    def __call__(
+        self,
+        machine: Machine,
+        input: JSON = None,  # noqa: A002 - the ASL word
+        *,
+        resources: Mapping[str, Callable[..., Any]] | None = None,
+        mocks: str | os.PathLike[str] | Mapping[str, Any] | MockConfig | None = None,
+        test_case: str | None = None,
+        state_machine: str | None = None,
+        task_override: Override | None = None,
+        clock: Clock | None = None,
+        seed: int | None = SEED,
+        **options: Any,
+    ) -> AbstractAsyncContextManager[Execution]:
+        """`asl.start` with the plugin's defaults: `async with asl_start(...) as execution:`
+        runs it in the background (answer its tokens, follow its events, abort it); the run is
+        added to the coverage when the block ends."""
+        _checked("asl_start", options)
+        graph, label, keywords = self.prepare(
+            machine,
+            mocks=mocks,
+            test_case=test_case,
+            state_machine=state_machine,
+            task_override=task_override,
+            clock=clock,
+            seed=seed,
+            options=options,
+        )
+        return self._started(graph, label, input, resources, keywords)
+
+    @asynccontextmanager
+    async def _started(
+        self,
+        graph: StateMachine,
+        label: str | None,
+        input: JSON,  # noqa: A002 - the ASL word
+        resources: Mapping[str, Callable[..., Any]] | None,
+        keywords: dict[str, Any],
+    ) -> AsyncIterator[Execution]:
+        async with start(graph, input, resources=resources, **keywords) as execution:
+            yield execution
+        self.record(graph, label, execution)
 
 
 def _chain(first: Override, second: Override | None) -> Override:
@@ -302,3 +359,10 @@ def asl_run(request: pytest.FixtureRequest) -> AslRun:
 def asl_execute(request: pytest.FixtureRequest) -> AslExecute:
     """The async twin of asl_run: `await asl_execute(...)` in an anyio test."""
     return AslExecute(request.config.stash[_STATE], _base(request))
+
+
+@pytest.fixture
+def asl_start(request: pytest.FixtureRequest) -> AslStart:
+    """`async with asl_start(machine, input, ...) as execution:` in an anyio test: `asl.start`
+    with the plugin's path lookup, VirtualClock, seed 0 and coverage."""
+    return AslStart(request.config.stash[_STATE], _base(request))

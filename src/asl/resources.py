@@ -139,8 +139,8 @@ def _static_resources(machine: Any) -> list[str]:
         if state.kind == "Task" and classify(state.resource).style != "lambda-invoke":
             found.append(state.resource)
         reader = getattr(state, "item_reader", None)
-        if isinstance(reader, dict) and isinstance(reader.get("Resource"), str):
-            found.append(reader["Resource"])
+        if reader is not None:  # a compiled `model.ItemReader`
+            found.append(reader.resource)
         for branch in getattr(state, "branches", ()):
             found.extend(_static_resources(branch))
         processor = getattr(state, "processor", None)

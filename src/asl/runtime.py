@@ -19,16 +19,19 @@ import anyio.lowlevel
 from . import paths, resources
 from .clock import Clock, iso
 from .context import JSON, Env
-from .errors import DataLimitExceeded, ExecutionError, RuntimeFailure
+from .errors import DataLimitExceeded, ExecutionError, OutputLimitExceeded, RuntimeFailure
 from .history import Decision, History, Lane
 from .model import State, StateMachine
 
-__all__ = ["ACCOUNT", "REGION", "Entry", "Frame", "Limits", "Run", "TaskToken", "child_variables"]
+__all__ = ["ACCOUNT", "REGION", "Entry", "Frame", "Limits", "Run", "Runners", "TaskToken", "child_variables"]
 
 REGION: Final = "us-east-1"
 ACCOUNT: Final = "123456789012"
 
 Variables = MutableMapping[str, JSON]
+# The executor's `run_graph` and `steps`: how a Parallel branch or a Map iteration runs its graph.
+# The executor passes them in (`Run(runners=...)`): the states that run graphs never import it.
+Runners = tuple[Callable[..., Awaitable[JSON]], Callable[..., tuple[JSON, "str | None"]]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,10 +64,13 @@ class TaskToken:
     Its methods may be called from the event loop or from a resource's worker thread.
     """
 
-    __slots__ = ("token", "done", "heartbeat", "output", "error")
+    __slots__ = ("token", "state", "handed", "done", "heartbeat", "output", "error")
 
-    def __init__(self, token: str) -> None:
-        self.token = token
+    def __init__(self, token: str, state: str = "") -> None:
+        self.token, self.state = token, state  # the Task state that waits for it
+        # The resource took the Lambda-style context: code it handed the context to (a thread,
+        # a task of its own) may answer later, unseen by the clock.
+        self.handed = False
         self.done = anyio.Event()
         self.heartbeat = anyio.Event()
         self.output: JSON = None
@@ -167,8 +173,11 @@ class Run:
         base_context: dict[str, JSON],
         limits: Limits,
         task_override: Callable[[str], Callable[..., Any] | None] | None = None,
+        *,
+        runners: Runners | None = None,
     ) -> None:
         self.clock = clock
+        self.runners = runners
         self.resolver = resolver
         self.random = rng
         self.base = base_context
@@ -184,6 +193,7 @@ class Run:
         # How a concurrent branch lets its siblings run (set for the event loop by the executor).
         self.turn: Callable[[], Awaitable[None]] = anyio.lowlevel.checkpoint
         self.role_arn = ""
+        self.recorder: Any = None  # a durable execution's `durable.Recorder`; None: in memory only
 
     def context(self, state: State, entered: float, retry_count: int | None = None) -> dict[str, JSON]:
         """A fresh `$$` for one state entry; Execution and StateMachine are shared, read-only."""
@@ -211,12 +221,11 @@ class Run:
             return
         limit = self.limits.payload_bytes
         if self.sizes.bound(value) > limit and self.sizes.measure(value) > limit:
-            error = DataLimitExceeded(
+            failure = DataLimitExceeded if catchable else OutputLimitExceeded
+            raise failure(
                 f"The state/task '{name}' returned a result with a size exceeding the maximum number "
                 "of bytes service limit."
             )
-            error.catchable = catchable  # type: ignore[misc]
-            raise error
 
     def check_grown(self, output: JSON, raw: JSON, growth: tuple[int, int], name: str) -> None:
         """`check_size` for an output at most `fixed + copies * size(raw)` bytes (`State.growth`):
@@ -356,13 +365,15 @@ def _scalar_size(value: JSON) -> int:
 
 
 def locate(error: ExecutionError, state: State, entered_id: int) -> ExecutionError:
-    """Prefix a located error's cause with the state it happened in, as AWS does (once)."""
-    if error.located and not getattr(error, "_prefixed", False):
-        error.cause = (
-            f"An error occurred while executing the state '{state.name}' "
-            f"(entered at the event id #{entered_id}). {error.cause}"
-        )
-        error._prefixed = True  # type: ignore[attr-defined]
+    """Place an error in the state it arose in, once; a located error's cause then names that
+    state, as AWS's does."""
+    if error.state_name is None:
+        error.state_name = state.name
+        if error.located:
+            error.cause = (
+                f"An error occurred while executing the state '{state.name}' "
+                f"(entered at the event id #{entered_id}). {error.cause}"
+            )
     return error
 
 

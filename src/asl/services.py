@@ -24,7 +24,7 @@ import zlib
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from email.utils import format_datetime
-from functools import lru_cache
+from functools import lru_cache, partial
 from typing import TYPE_CHECKING, Any, Final, cast
 
 from .context import JSON
@@ -100,9 +100,9 @@ def connect(aws: object, clock: Any = None) -> Services:
     Raises AwsUnavailable when boto3 is not installed.
     """
     try:
-        import boto3
+        import boto3  # type: ignore[import-untyped]  # boto3 ships no type hints
     except ImportError:  # pragma: no cover - the extra is missing
-        raise AwsUnavailable("aws=True needs boto3: install the 'aws' extra (pip install 'asl[aws]')") from None
+        raise AwsUnavailable("aws=True needs boto3: install the 'aws' extra (pip install 'asl-local[aws]')") from None
     global _DEFAULT_SESSION
     if aws is True:
         with _CLIENTS_LOCK:
@@ -153,7 +153,7 @@ class Services:
                 clients = _CLIENTS.setdefault(self.session, {})
                 client = clients.get(key)
                 if client is None:
-                    from botocore.config import Config
+                    from botocore.config import Config  # type: ignore[import-untyped]
 
                     # Step Functions' own client asks for no response checksum, and leaves
                     # parameter checks to the service, which names the error.
@@ -251,6 +251,11 @@ class Services:
         except Exception as error:  # botocore's errors, named as Step Functions names them
             raise errors(error) from None
 
+    def sdk_errors(self, service: str) -> Callable[[Exception], TaskFailed]:
+        """How an aws-sdk call to `service` names its failures (for `call`)."""
+        model = self.client(service).meta.service_model
+        return partial(sdk_error, sdk_prefix(model), model)
+
     def http_date(self) -> str:
         now = datetime.fromtimestamp(self.clock.now(), UTC) if self.clock is not None else datetime.now(UTC)
         return format_datetime(now, usegmt=True)
@@ -262,14 +267,14 @@ def _endpoint(service: str) -> str | None:
 
 
 def _snake(operation: str) -> str:
-    from botocore import xform_name
+    from botocore import xform_name  # type: ignore[import-untyped]  # botocore ships no type hints
 
     return str(xform_name(operation))
 
 
 @lru_cache(maxsize=1)
 def _botocore() -> Any:
-    import botocore.session
+    import botocore.session  # type: ignore[import-untyped]
 
     return botocore.session.get_session()
 

@@ -13,7 +13,7 @@ import re
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Final, TypeAlias
 
-__all__ = ["Instant", "instant", "parse"]
+__all__ = ["Instant", "instant", "is_timestamp", "parse"]
 
 Instant: TypeAlias = tuple[int, str]
 """Whole seconds since 1970-01-01T00:00:00Z, then the fraction's digits without trailing zeros.
@@ -78,3 +78,8 @@ def instant(text: str) -> Instant | None:
     moment, fraction = split
     whole = moment - _EPOCH  # aware arithmetic: never overflows at year 1 or 9999
     return whole.days * 86_400 + whole.seconds, fraction.rstrip("0")
+
+
+def is_timestamp(text: object) -> bool:
+    """Whether `text` is an ASL timestamp (what the validator asks of literal operands and Wait's Timestamp)."""
+    return _split(text) is not None

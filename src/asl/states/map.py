@@ -22,7 +22,7 @@ from ..model import Expr, MapState, Scope
 from ..runtime import ACCOUNT, REGION, Frame, Run, child_variables, field_text, number, pass_on, record_aborted
 from .parallel import fan_out, runners
 
-__all__ = ["run_map"]
+__all__ = ["batches", "items", "limits", "run_map", "selected_item", "tolerance_exceeded"]
 
 INLINE_CONCURRENCY: Final = 40  # AWS runs about 40 inline iterations at once
 DISTRIBUTED_CONCURRENCY: Final = 1000  # AWS allows 10,000 children; fewer workers bound our memory
@@ -75,7 +75,14 @@ def _tolerance(state: MapState, scope: Scope) -> tuple[int | None, float | None]
     return count, percentage  # type: ignore[return-value]
 
 
-def _exceeded(failures: int, total: int, count: int | None, percentage: float | None) -> bool:
+def limits(state: MapState, scope: Scope) -> tuple[int, int | None, float | None]:
+    """MaxConcurrency (0: no bound), ToleratedFailureCount and ToleratedFailurePercentage, as an
+    attempt reads them (None: not set). Raises RuntimeFailure or QueryEvaluationError as AWS does."""
+    return (_concurrency(state, scope), *_tolerance(state, scope))
+
+
+def tolerance_exceeded(failures: int, total: int, count: int | None, percentage: float | None) -> bool:
+    """Whether `failures` of `total` iterations are more than the Map tolerates."""
     if count is not None and failures > count:
         return True
     return percentage is not None and total > 0 and failures * 100 / total > percentage
@@ -84,6 +91,13 @@ def _exceeded(failures: int, total: int, count: int | None, percentage: float | 
 async def _items(run: Run, state: MapState, raw: JSON, effective: JSON, env: Env) -> list[JSON]:
     if state.item_reader is not None:  # AWS reads the items and ignores ItemsPath
         return await _read_items(run, state, raw, effective, env)
+    return items(state, raw, effective, env)
+
+
+def items(state: MapState, raw: JSON, effective: JSON, env: Env) -> list[JSON]:
+    """The items a Map without an ItemReader iterates over: from ItemsPath (JSONPath; applied to
+    the effective input) or Items (JSONata), else the input itself. Raises as AWS does when
+    they are not an array."""
     if state.jsonata:
         if state.items is None:
             if not isinstance(raw, list):
@@ -97,7 +111,8 @@ async def _items(run: Run, state: MapState, raw: JSON, effective: JSON, env: Env
         return jsonata.expect(value, "array", expression, "Items")  # type: ignore[return-value]
     value = effective if state.items is None else state.items(Scope(effective, env))
     if not isinstance(value, list):
-        raise RuntimeFailure(f'Reference path "{state.items_field}" must point to array.')
+        shown = state.items_field.removeprefix("$") if state.items_field.startswith("$$") else state.items_field
+        raise RuntimeFailure(f'Reference path "{shown}" must point to array.')  # AWS shows $$.x as $.x
     return value
 
 
@@ -106,7 +121,7 @@ def _io_scope(state: MapState, raw: JSON, effective: JSON, env: Env) -> Scope:
 
 
 def _max_items(state: MapState, scope: Scope) -> int | None:
-    value = _read(state.reader_max_items, scope)
+    value = _read(state.item_reader.max_items, scope) if state.item_reader is not None else None
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
@@ -114,12 +129,26 @@ def _max_items(state: MapState, scope: Scope) -> int | None:
     return int(value) or None  # 0: no limit
 
 
+def selected_item(state: MapState, raw: JSON, effective: JSON, env: Env, index: int, item: JSON) -> JSON:
+    """The input of one iteration: the item, or what ItemSelector makes of it (with `$$.Map.Item`)."""
+    if state.item_selector is None:
+        return item
+    base = env.context
+    assert isinstance(base, dict)  # the executor always makes `$$` an object
+    context: dict[str, JSON] = {**base, "Map": {"Item": {"Index": index, "Value": item}}}
+    item_env = Env(context, env.variables, env.random)
+    if state.jsonata:
+        return state.item_selector(states_scope(item_env, raw))
+    return state.item_selector(Scope(effective, item_env))
+
+
 async def _read_items(run: Run, state: MapState, raw: JSON, effective: JSON, env: Env) -> list[JSON]:
     """An ItemReader's items: from the callable registered under its Resource, else from S3 (aws=True)."""
-    reader = state.item_reader if isinstance(state.item_reader, dict) else {}
-    resource = str(reader.get("Resource", ""))
+    reader = state.item_reader
+    assert reader is not None  # `_items` calls this only for a Map with an ItemReader
+    resource = reader.resource
     scope = _io_scope(state, raw, effective, env)
-    parameters = _read(state.reader_arguments, scope) if state.reader_arguments is not None else {}
+    parameters = _read(reader.parameters, scope) if reader.parameters is not None else {}
     limit = _max_items(state, scope)
     function = run.resolver.find(resource)
     if function is None:
@@ -127,9 +156,9 @@ async def _read_items(run: Run, state: MapState, raw: JSON, effective: JSON, env
             f"No callable was given for the ItemReader resource '{resource}'.", error="States.ItemReaderFailed"
         )
     if run.resolver.aws is not None and function in services.ITEM_IO.values():
-        config = reader.get("ReaderConfig")
         return await anyio.to_thread.run_sync(
-            partial(s3.read_items, run.resolver.aws, resource, parameters, config, limit), abandon_on_cancel=True
+            partial(s3.read_items, run.resolver.aws, resource, parameters, reader.reader_config, limit),
+            abandon_on_cancel=True,
         )
     context = resources.Invocation(resource, run.uuid(), None)
     items = await resources.invoke(
@@ -140,7 +169,8 @@ async def _read_items(run: Run, state: MapState, raw: JSON, effective: JSON, env
     return items[:limit] if limit else items
 
 
-def _batches(state: MapState, items: list[JSON], scope: Scope) -> list[JSON]:
+def batches(state: MapState, items: list[JSON], scope: Scope) -> list[JSON]:
+    """The items grouped as ItemBatcher groups them: {"BatchInput"?, "Items"} each."""
     size = _read(state.batch_max_items, scope)
     if not isinstance(size, int) or size < 1:
         size = len(items) or 1
@@ -176,10 +206,11 @@ async def _write_results(
     run: Run, state: MapState, scope: Scope, map_run_arn: str, records: dict[str, list[JSON]]
 ) -> JSON:
     """Hand the results to the ResultWriter: S3 (aws=True) or the callable under its Resource."""
-    writer = state.result_writer if isinstance(state.result_writer, dict) else {}
-    resource = str(writer.get("Resource", ""))
-    arguments = _read(state.writer_arguments, scope) if state.writer_arguments is not None else {}
-    config = writer.get("WriterConfig")
+    writer = state.result_writer
+    assert writer is not None  # `run_map` writes only for a Map with a ResultWriter
+    resource = writer.resource
+    arguments = _read(writer.parameters, scope) if writer.parameters is not None else {}
+    config = writer.writer_config
     function = run.resolver.find(resource)
     if function is None:
         raise ExecutionError(
@@ -205,8 +236,7 @@ def _records(
     run: Run, state: MapState, map_run_arn: str, inputs: list[JSON], results: list[JSON], failed: set[int]
 ) -> dict[str, list[JSON]]:
     """Each child execution as AWS describes it in SUCCEEDED_n.json / FAILED_n.json."""
-    writer = state.result_writer if isinstance(state.result_writer, dict) else {}
-    config = writer.get("WriterConfig")
+    config = state.result_writer.writer_config if state.result_writer is not None else None
     transformation = config.get("Transformation", "NONE") if isinstance(config, dict) else "NONE"
     machine = map_run_arn.split(":mapRun:", 1)[-1].rsplit(":", 1)[0]
     now = iso(run.clock.now())
@@ -245,7 +275,7 @@ def _records(
 
 async def run_map(run: Run, state: MapState, raw: JSON, env: Env, frame: Frame) -> JSON:
     """One attempt: every item through the processor; results in item order."""
-    run_graph, _ = runners()
+    run_graph, _ = runners(run)
 
     processor = state.processor
     assert processor is not None
@@ -258,7 +288,7 @@ async def run_map(run: Run, state: MapState, raw: JSON, env: Env, frame: Frame) 
     items = await _items(run, state, raw, effective, env)
     concurrency = _concurrency(state, scope)
     if state.batch_max_items is not None or state.batch_input is not None or state.batch_max_bytes is not None:
-        items = _batches(state, items, scope)
+        items = batches(state, items, scope)
     history = frame.history
     history.add(frame.lane, "MapStateStarted", {"length": len(items)})
     tolerated_count, tolerated_percentage = _tolerance(state, scope)
@@ -279,25 +309,14 @@ async def run_map(run: Run, state: MapState, raw: JSON, env: Env, frame: Frame) 
 
     async def iteration(index: int) -> None:
         nonlocal failures
-        item = items[index]
-        if state.item_selector is not None:
-            base = env.context
-            assert isinstance(base, dict)  # the executor always makes `$$` an object
-            context: dict[str, JSON] = {**base, "Map": {"Item": {"Index": index, "Value": item}}}
-            item_env = Env(context, frame.variables, run.random)
-            if state.jsonata:
-                value = state.item_selector(states_scope(item_env, raw))
-            else:
-                value = state.item_selector(Scope(effective, item_env))
-        else:
-            value = item
+        value = selected_item(state, raw, effective, env, index, items[index])
         if writing:
             inputs[index] = value
         records: list[Callable[[], object]] = []  # what this iteration holds when stopped
         if state.distributed:  # a child execution: its own history, no outer variables
             child = Frame(Lane(), {}, History(run.clock.now), aborted=records)
         else:
-            lane = Lane(inner.last)
+            lane = Lane(inner.last, f"{frame.lane.last}.{index}")  # frame.lane.last: the Map's Started event
             child = Frame(lane, child_variables(processor, frame), history, aborted=records)
             history.add(lane, "MapIterationStarted", {"name": state.name, "index": index})
         try:
@@ -317,7 +336,7 @@ async def run_map(run: Run, state: MapState, raw: JSON, env: Env, frame: Frame) 
             failures += 1
             failed.add(index)
             results[index] = {"Error": error.error, "Cause": error.cause}
-            if _exceeded(failures, len(items), tolerated_count, tolerated_percentage):
+            if tolerance_exceeded(failures, len(items), tolerated_count, tolerated_percentage):
                 raise ExceedToleratedFailureThreshold(
                     "The specified tolerated failure threshold was exceeded"
                 ) from None

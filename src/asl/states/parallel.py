@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from functools import cache
 
 import anyio
 
@@ -12,17 +11,16 @@ from ..dataflow import effective_input
 from ..errors import ExecutionError
 from ..history import Lane
 from ..model import ParallelState
-from ..runtime import Frame, Run, child_variables, pass_on
+from ..runtime import Frame, Run, Runners, child_variables, pass_on
 
 __all__ = ["fan_out", "run_parallel", "runners"]
 
 
-@cache
-def runners() -> tuple[Callable[..., Awaitable[JSON]], Callable[..., tuple[JSON, str | None]]]:
-    """The executor's `run_graph` and `steps`, imported once (the executor imports this module)."""
-    from ..executor import run_graph, steps
-
-    return run_graph, steps
+def runners(run: Run) -> Runners:
+    """The graph runners the executor passed to `run` (the executor imports this module, not the reverse)."""
+    if run.runners is None:
+        raise AssertionError("a Run that runs branches or iterations needs the executor's runners")
+    return run.runners
 
 
 async def fan_out(run: Run, count: int, workers: int, child: Callable[[int], Awaitable[None]]) -> None:
@@ -63,7 +61,7 @@ async def fan_out(run: Run, count: int, workers: int, child: Callable[[int], Awa
 
 async def run_parallel(run: Run, state: ParallelState, raw: JSON, env: Env, frame: Frame) -> JSON:
     """One attempt: every branch on the same input, results in branch order."""
-    run_graph, steps = runners()
+    run_graph, steps = runners(run)
     value = effective_input(state, raw, env)
     if value is not raw:  # an unchanged input was measured when it was made
         run.check_size(value, state.name)  # as for a Task: over the quota after Parameters is terminal
@@ -71,7 +69,7 @@ async def run_parallel(run: Run, state: ParallelState, raw: JSON, env: Env, fram
     started = history.add(frame.lane, "ParallelStateStarted")
     if len(state.branches) == 1:  # a lone branch: nothing to interleave, its stop events are the parent's
         graph = state.branches[0]
-        child = Frame(Lane(started), child_variables(graph, frame), history, False, frame.aborted)
+        child = Frame(Lane(started, f"{started}.0"), child_variables(graph, frame), history, False, frame.aborted)
         try:
             if graph.instant:  # it never waits: no coroutine
                 results = [steps(run, graph.states, graph.states[graph.start_at], value, child)[0]]
@@ -87,7 +85,7 @@ async def run_parallel(run: Run, state: ParallelState, raw: JSON, env: Env, fram
 
     async def branch(index: int) -> None:
         graph = state.branches[index]
-        child = Frame(Lane(started), child_variables(graph, frame), history, True, held[index])
+        child = Frame(Lane(started, f"{started}.{index}"), child_variables(graph, frame), history, True, held[index])
         results[index] = await run_graph(run, graph, value, child)
 
     try:

@@ -11,7 +11,7 @@ import contextlib
 import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import anyio
 import anyio.lowlevel
@@ -19,10 +19,13 @@ import anyio.lowlevel
 from .. import paths, resources
 from ..context import JSON, Env
 from ..dataflow import effective_input, states_scope
-from ..errors import ExecutionError, QueryEvaluationError, RuntimeFailure, TaskFailed, Timeout
+from ..errors import ExecutionError, HeartbeatTimeout, QueryEvaluationError, RuntimeFailure, TaskFailed, Timeout
 from ..history import History, Lane
 from ..model import Expr, Scope, TaskState
 from ..runtime import REGION, Run, TaskToken, field_text, number, text
+
+if TYPE_CHECKING:
+    from ..durable import Replayed
 
 __all__ = ["run_task", "with_timeout"]
 
@@ -79,10 +82,10 @@ async def run_task(run: Run, state: TaskState, raw: JSON, env: Env, history: His
     target = resources.classify(state.resource)
     token: TaskToken | None = None
     if target.pattern == ".waitForTaskToken":
-        token = TaskToken(run.uuid())
+        token = TaskToken(run.uuid(), state.name)
         context = env.context
         assert isinstance(context, dict)  # the executor always makes `$$` an object
-        context["Task"] = {"Token": token.token}
+        context.setdefault("Task", {"Token": token.token})  # TestState may give `$$` with a token of its own
     payload = effective_input(state, raw, env)
     if payload is not raw:  # an unchanged input was measured when it was made
         run.check_size(payload, state.name)  # DG: an input over the quota after Parameters is terminal
@@ -114,14 +117,26 @@ async def run_task(run: Run, state: TaskState, raw: JSON, env: Env, history: His
         history.add(lane, "TaskStarted", dict(tail))
 
     call = _plan(run, state, target, payload)
+    # A durable execution's record may already hold this attempt's outcome: then it is not called again.
+    replayed: Replayed | None = run.recorder.recorded_task(lane, prefix) if run.recorder is not None else None
 
     async def attempt() -> JSON:
-        result = await _invoke(run, call, request_id, token)
+        if replayed is None:
+            result = await _invoke(run, call, request_id, token)
+        elif not replayed.submitted:
+            return replayed.finish(timeout, heartbeat)
+        else:  # the resource was called; what it returned is recorded
+            result = replayed.result
+            if token is not None:
+                run.tokens[token.token] = token
+                run.recorder.before_call(token, state.name)
         if call.mocked or (token is None and target.pattern == ""):
             return result
         history.add(lane, "TaskSubmitted", {**tail, "output": result})
         if token is None:  # .sync: the job's result is the callable's result
             return result
+        if replayed is not None and replayed.outcome is not None:
+            return replayed.finish(timeout, heartbeat)
         output = await _wait_for_token(run, token, heartbeat)  # JSON: send_task_success checks it
         run.check_size(output, state.name, catchable=True)  # as an oversized result is
         return output
@@ -138,6 +153,8 @@ async def run_task(run: Run, state: TaskState, raw: JSON, env: Env, history: His
     finally:
         if token is not None:
             run.tokens.pop(token.token, None)
+            if run.recorder is not None:
+                run.recorder.token_closed(token.token)
     history.add(lane, f"{prefix}Succeeded", {**tail, "output": result})
     return cast(JSON, result)
 
@@ -145,13 +162,17 @@ async def run_task(run: Run, state: TaskState, raw: JSON, env: Env, history: His
 async def _invoke(run: Run, call: _Call, request_id: str, token: TaskToken | None) -> JSON:
     if token is not None:
         run.tokens[token.token] = token
+    if run.recorder is not None:  # durable: what led to the call (and its token) is committed first
+        run.recorder.before_call(token, call.name)
     if call.function is None:
         raise _not_found(run, call)
     function = call.function
     context = resources.Invocation(call.name, request_id, token)
+    if token is not None and resources._accepts_context(function):
+        token.handed = True
     outside = resources.is_async(function)
     if outside:  # an async resource awaits the world, not our clock
-        run.clock.idle()
+        run.clock.away()
     try:
         result = await resources.invoke(
             function,
@@ -164,7 +185,7 @@ async def _invoke(run: Run, call: _Call, request_id: str, token: TaskToken | Non
         )
     finally:
         if outside:
-            run.clock.busy()
+            run.clock.back()
     await anyio.lowlevel.checkpoint_if_cancelled()  # a callable that swallowed its cancellation stops here
     if call.envelope:
         return lambda_envelope(result, request_id, call.log_tail)
@@ -183,8 +204,8 @@ def _not_found(run: Run, call: _Call) -> ExecutionError:
 
 
 async def _wait_for_token(run: Run, token: TaskToken, heartbeat: int | None) -> JSON:
-    """Wait (idle on the clock) for SendTaskSuccess/Failure; a missed heartbeat is a timeout."""
-    run.clock.idle()
+    """Wait (parked on the clock) for SendTaskSuccess/Failure; a missed heartbeat is a timeout."""
+    run.clock.park()
     try:
         while not token.done.is_set():
             if heartbeat is None:
@@ -192,13 +213,11 @@ async def _wait_for_token(run: Run, token: TaskToken, heartbeat: int | None) -> 
                 break
             beat = token.heartbeat
             if not await _any_before(run, (token.done, beat), heartbeat):
-                error = Timeout("")
-                error.heartbeat = True  # type: ignore[attr-defined]  # matches States.HeartbeatTimeout too
-                raise error
+                raise HeartbeatTimeout("")
             if beat.is_set():
                 token.heartbeat = anyio.Event()
     finally:
-        run.clock.busy()
+        run.clock.unpark()
     if token.error is not None:
         raise token.error
     return token.output

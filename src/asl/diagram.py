@@ -1,7 +1,9 @@
 """Diagrams of a state machine: Mermaid and Graphviz DOT text, optionally coloured by one execution.
 
-    text = graph.mermaid(machine)                     # or graph.dot(machine)
-    text = graph.dot(machine, graph.trace(events))    # events: `run --history` output
+    text = diagram.mermaid(machine)                       # or diagram.dot(machine)
+    text = diagram.dot(machine, diagram.trace(events))    # events: `run --history` output
+
+(`asl graph` is the command that prints them.)
 
 Every state is a node labelled with its name and type; Choice edges carry their rules
 (`$.total > 100`), the Default edge says so, Catch edges are dashed and carry their error names.
@@ -18,26 +20,18 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from .choice import RELATIONS, TYPE_TESTS
 from .model import StateMachine
 
 __all__ = ["Trace", "dot", "mermaid", "rule_text", "trace"]
 
-# Choice comparison operators, as written in a rule label.
-_OPERATORS = {
-    "Equals": "==",
-    "LessThan": "<",
-    "GreaterThan": ">",
-    "LessThanEquals": "<=",
-    "GreaterThanEquals": ">=",
-}
+# How a rule label writes each type test, when it holds and when it does not.
 _TYPE_TESTS = {
-    "IsNull": ("null", "not null"),
+    **{name: (name.removeprefix("Is").lower(), "not " + name.removeprefix("Is").lower()) for name in TYPE_TESTS},
     "IsPresent": ("present", "absent"),
-    "IsNumeric": ("numeric", "not numeric"),
-    "IsString": ("string", "not string"),
-    "IsBoolean": ("boolean", "not boolean"),
-    "IsTimestamp": ("timestamp", "not timestamp"),
 }
+# Comparison operators, longest relation first ("LessThanEquals" before "Equals").
+_SYMBOLS = sorted(((name, symbol) for name, (_relation, symbol) in RELATIONS.items()), key=lambda item: -len(item[0]))
 _SHAPES = {"Choice": "diamond", "Succeed": "oval", "Fail": "oval", "Wait": "hexagon"}
 _VISITED, _FAILED, _PATH = "#d4edda", "#f8d7da", "#2e7d32"
 
@@ -116,6 +110,10 @@ def rule_text(rule: Mapping[str, Any]) -> str:
     if "Not" in rule:
         inner = rule["Not"]
         return f"not ({rule_text(inner) if isinstance(inner, Mapping) else '?'})"
+    return _data_test_text(rule)
+
+
+def _data_test_text(rule: Mapping[str, Any]) -> str:
     variable = str(rule.get("Variable", "$"))
     for key, value in rule.items():
         if key in ("Variable", "Next", "Assign", "Output", "Comment"):
@@ -123,15 +121,12 @@ def rule_text(rule: Mapping[str, Any]) -> str:
         if key in _TYPE_TESTS:
             yes, no = _TYPE_TESTS[key]
             return f"{variable} is {yes if value is True else no}"
-        if key == "StringMatches":
-            return f"{variable} matches {json.dumps(value)}"
-        if key == "StringMatchesPath":
-            return f"{variable} matches {value}"
-        is_path = key.endswith("Path")
+        if key in ("StringMatches", "StringMatchesPath"):
+            return f"{variable} matches {json.dumps(value) if key == 'StringMatches' else value}"
         base = key.removesuffix("Path")
-        for suffix, symbol in sorted(_OPERATORS.items(), key=lambda item: -len(item[0])):
+        for suffix, symbol in _SYMBOLS:
             if base.endswith(suffix):
-                operand = str(value) if is_path else json.dumps(value, ensure_ascii=False)
+                operand = str(value) if key.endswith("Path") else json.dumps(value, ensure_ascii=False)
                 return f"{variable} {symbol} {operand}"
     return variable
 
@@ -193,32 +188,9 @@ def _scope(graph: _Graph, cluster: _Cluster, definition: Mapping[str, Any], run:
     ended = False
     for name, state in states.items():
         state = state if isinstance(state, Mapping) else {}
-        kind = str(state.get("Type", "?"))
-        node = _Node(ids[name], str(name), kind)
-        graph.states.setdefault(str(name), []).append(node.id)
-        if kind in ("Parallel", "Map"):
-            inner = _Cluster(graph.new_id("cluster"), f"{kind} {name}")
-            inner.nodes.append(node)
-            cluster.clusters.append(inner)
-            if kind == "Parallel":
-                for index, branch in enumerate(state.get("Branches") or (), start=1):
-                    if isinstance(branch, Mapping):
-                        _child(graph, inner, node, f"branch {index}", branch, run)
-            else:
-                processor = state.get("ItemProcessor") or state.get("Iterator")
-                if isinstance(processor, Mapping):
-                    mode = (processor.get("ProcessorConfig") or {}).get("Mode", "INLINE")
-                    _child(graph, inner, node, f"items ({str(mode).lower()})", processor, run)
-        else:
-            cluster.nodes.append(node)
-        for target, label in _transitions(state):
-            if target in ids:
-                graph.edges.append(_Edge(node.id, ids[target], label))
-        for catcher in state.get("Catch") or ():
-            if isinstance(catcher, Mapping) and catcher.get("Next") in ids:
-                errors = ", ".join(str(e) for e in catcher.get("ErrorEquals") or ())
-                graph.edges.append(_Edge(node.id, ids[catcher["Next"]], errors, dashed=True))
-        if state.get("End") is True or kind in ("Succeed", "Fail"):
+        node = _state_node(graph, cluster, ids[name], str(name), state, run)
+        _state_edges(graph, node, state, ids)
+        if state.get("End") is True or node.kind in ("Succeed", "Fail"):
             graph.edges.append(_Edge(node.id, end.id))
             ended = True
     start_at = definition.get("StartAt")
@@ -227,15 +199,54 @@ def _scope(graph: _Graph, cluster: _Cluster, definition: Mapping[str, Any], run:
     if ended:
         cluster.nodes.append(end)
     if run is not None:
-        names = {ids[name]: name for name in ids}
-        for edge in graph.edges:
-            origin, destination = names.get(edge.source), names.get(edge.target)
-            if edge.source == start.id and destination is not None:
-                edge.taken = destination in run.entered
-            elif origin is not None and destination is not None:
-                edge.taken = (origin, destination) in run.transitions
-            elif origin is not None and edge.target == end.id:
-                edge.taken = origin in run.finished
+        _mark_taken(graph, {ids[name]: name for name in ids}, start, end, run)
+
+
+def _state_node(
+    graph: _Graph, cluster: _Cluster, node_id: str, name: str, state: Mapping[str, Any], run: Trace | None
+) -> _Node:
+    """A state's node, in `cluster`, or for a Parallel or Map in a cluster of its own with its insides."""
+    kind = str(state.get("Type", "?"))
+    node = _Node(node_id, name, kind)
+    graph.states.setdefault(name, []).append(node.id)
+    if kind not in ("Parallel", "Map"):
+        cluster.nodes.append(node)
+        return node
+    inner = _Cluster(graph.new_id("cluster"), f"{kind} {name}")
+    inner.nodes.append(node)
+    cluster.clusters.append(inner)
+    if kind == "Parallel":
+        for index, branch in enumerate(state.get("Branches") or (), start=1):
+            if isinstance(branch, Mapping):
+                _child(graph, inner, node, f"branch {index}", branch, run)
+        return node
+    processor = state.get("ItemProcessor") or state.get("Iterator")
+    if isinstance(processor, Mapping):
+        mode = (processor.get("ProcessorConfig") or {}).get("Mode", "INLINE")
+        _child(graph, inner, node, f"items ({str(mode).lower()})", processor, run)
+    return node
+
+
+def _state_edges(graph: _Graph, node: _Node, state: Mapping[str, Any], ids: Mapping[str, str]) -> None:
+    for target, label in transitions(state):
+        if target in ids:
+            graph.edges.append(_Edge(node.id, ids[target], label))
+    for catcher in state.get("Catch") or ():
+        if isinstance(catcher, Mapping) and catcher.get("Next") in ids:
+            errors = ", ".join(str(e) for e in catcher.get("ErrorEquals") or ())
+            graph.edges.append(_Edge(node.id, ids[catcher["Next"]], errors, dashed=True))
+
+
+def _mark_taken(graph: _Graph, names: Mapping[str, str], start: _Node, end: _Node, run: Trace) -> None:
+    """Mark the edges of one scope (node id -> state name in `names`) that the execution took."""
+    for edge in graph.edges:
+        origin, destination = names.get(edge.source), names.get(edge.target)
+        if edge.source == start.id and destination is not None:
+            edge.taken = destination in run.entered
+        elif origin is not None and destination is not None:
+            edge.taken = (origin, destination) in run.transitions
+        elif origin is not None and edge.target == end.id:
+            edge.taken = origin in run.finished
 
 
 def _child(
@@ -248,7 +259,8 @@ def _child(
     graph.edges.append(_Edge(owner.id, inner.nodes[0].id, faint=True, taken=taken))
 
 
-def _transitions(state: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
+def transitions(state: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
+    """Each (target, label) a state's definition can go to: Next, each Choice rule, Default."""
     if isinstance(state.get("Next"), str):
         yield state["Next"], ""
     for rule in state.get("Choices") or ():

@@ -1,4 +1,4 @@
-"""`asl graph` and asl.graph: Mermaid and DOT text, rule labels, clusters, and an execution's path."""
+"""`asl graph` and asl.diagram: Mermaid and DOT text, rule labels, clusters, and an execution's path."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 import asl
-from asl import cli, graph
+from asl import cli, diagram
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = sorted(path.parent for path in (ROOT / "examples").glob("*/machine.asl.json"))
@@ -76,11 +76,11 @@ def history(machine: asl.StateMachine, value: Any) -> list[dict[str, Any]]:
     ],
 )
 def test_choice_rules_read_as_expressions(rule: dict[str, Any], text: str) -> None:
-    assert graph.rule_text(rule) == text
+    assert diagram.rule_text(rule) == text
 
 
 def test_dot_has_every_state_rule_catch_and_cluster() -> None:
-    text = graph.dot(asl.parse(MACHINE))
+    text = diagram.dot(asl.parse(MACHINE))
     for label in ('"Route\\nChoice"', '"Fan\\nParallel"', '"Left\\nPass"', '"Right\\nWait"', '"Item\\nPass"'):
         assert f"label={label}" in text
     assert 'label="$.x > 5"' in text
@@ -93,7 +93,7 @@ def test_dot_has_every_state_rule_catch_and_cluster() -> None:
 
 
 def test_mermaid_has_every_state_rule_catch_and_subgraph() -> None:
-    text = graph.mermaid(asl.parse(MACHINE))
+    text = diagram.mermaid(asl.parse(MACHINE))
     assert text.startswith("flowchart TD\n")
     assert '{"Route<br/>Choice"}' in text and '[["Fan<br/>Parallel"]]' in text
     assert '-->|"$.x #gt; 5"|' in text
@@ -122,23 +122,23 @@ def test_execution_colours_its_path_and_counts_entries() -> None:
             },
         }
     )
-    run = graph.trace(history(looping, {"n": 0}))
+    run = diagram.trace(history(looping, {"n": 0}))
     assert run.entered == {"Count": 3, "Enough": 3, "Fail": 1}
     assert run.failed == {"Fail"} and run.status == "FAILED"
     assert ("Enough", "Count") in run.transitions and ("Count", "Enough") in run.transitions
-    text = graph.dot(looping, run)
+    text = diagram.dot(looping, run)
     assert 'label="Count\\nPass ×3"' in text
     assert 'label="Fail\\nFail", shape=oval, fillcolor="#f8d7da"' in text
     assert 'label="Unused\\nSucceed", shape=oval];' in text  # never entered: not coloured
     assert text.count("penwidth=2.5") == 5  # start, Count->Enough, Enough->Count, Enough->Fail, Fail->end
-    mermaid = graph.mermaid(looping, run)
+    mermaid = diagram.mermaid(looping, run)
     assert "class s3,s4 visited" in mermaid and "class s5 failed" in mermaid
     assert "linkStyle 0,1,2,4,5 stroke:#2e7d32" in mermaid  # not 3: Enough -> Unused
 
 
 def test_a_state_left_open_by_a_failure_is_marked_failed() -> None:
     machine = asl.parse(MACHINE)
-    run = graph.trace(history(machine, {"x": 9, "name": "z"}))  # the Map finds no $.items
+    run = diagram.trace(history(machine, {"x": 9, "name": "z"}))  # the Map finds no $.items
     assert run.failed == {"Each"} and run.entered["Left"] == 1
 
 
@@ -149,7 +149,7 @@ def test_cli_graph_formats_and_execution(tmp_path: Path) -> None:
     events.write_text(json.dumps({"events": history(asl.parse(MACHINE), {"x": 1, "name": "a<b"})}))
     out, err = io.StringIO(), io.StringIO()
     assert cli.main(["graph", str(machine)], stdout=out, stderr=err) == 0
-    assert out.getvalue() == graph.mermaid(asl.parse(MACHINE))
+    assert out.getvalue() == diagram.mermaid(asl.parse(MACHINE))
     out = io.StringIO()
     assert cli.main(["graph", str(machine), "--format", "dot", "--execution", str(events)], stdout=out) == 0
     assert 'label="Stop\\nFail", shape=oval, fillcolor="#f8d7da"' in out.getvalue()
@@ -167,7 +167,8 @@ def test_cli_graph_failures(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
 
     assert run("graph", str(machine), "--execution", str(not_history)) == (
         3,
-        f"asl: --execution {not_history}: not a history (a JSON list of events, as `asl run --history` writes)\n",
+        f"asl: --execution {not_history}: not a history "
+        '({"events": [...]} as `asl run --history` writes, or a JSON list of events)\n',
     )
     assert run("graph", str(tmp_path / "none.json"))[0] == 3
     assert run("graph", str(machine), "--format", "png")[0] == 2
@@ -202,7 +203,7 @@ def _dot_accepts(text: str) -> None:
 @pytest.mark.parametrize("folder", EXAMPLES, ids=lambda path: path.name)
 def test_dot_accepts_every_example(folder: Path) -> None:
     machine = asl.parse(folder / "machine.asl.json")
-    _dot_accepts(graph.dot(machine))
+    _dot_accepts(diagram.dot(machine))
 
 
 @needs_dot
@@ -218,7 +219,33 @@ def test_dot_accepts_100_conformance_definitions() -> None:
             machine = asl.parse(definition)
         except asl.DefinitionError:
             continue
-        texts.append(graph.dot(machine))
-        graph.mermaid(machine)  # builds without error too
+        texts.append(diagram.dot(machine))
+        diagram.mermaid(machine)  # builds without error too
     assert len(texts) >= 90
     _dot_accepts("".join(texts))
+
+
+def test_cli_graph_refuses_a_history_of_another_machine(tmp_path: Path) -> None:
+    machine = tmp_path / "m.json"
+    machine.write_text(json.dumps(MACHINE))
+    other = {"StartAt": "Hello", "States": {"Hello": {"Type": "Pass", "Next": "Bye"}, "Bye": {"Type": "Succeed"}}}
+    events = tmp_path / "other.json"
+    events.write_text(json.dumps({"events": history(asl.parse(other), {})}))
+    out, err = io.StringIO(), io.StringIO()
+    status = cli.main(["graph", str(machine), "--execution", str(events)], stdout=out, stderr=err)
+    assert (status, out.getvalue()) == (2, "")
+    assert err.getvalue() == (
+        f"asl: --execution {events}: this history is not of {machine}: it enters states the machine does not have "
+        "('Bye', 'Hello')\n"
+    )
+
+
+def test_cli_graph_reads_a_bare_list_of_events_too(tmp_path: Path) -> None:
+    machine = tmp_path / "m.json"
+    machine.write_text(json.dumps(MACHINE))
+    events = tmp_path / "h.json"
+    listed = history(asl.parse(MACHINE), {"x": 1, "name": "a"})
+    events.write_text(json.dumps(listed))
+    out = io.StringIO()
+    assert cli.main(["graph", str(machine), "--execution", str(events)], stdout=out, stderr=io.StringIO()) == 0
+    assert out.getvalue() == diagram.mermaid(asl.parse(MACHINE), diagram.trace(listed))

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 import asl
 from asl.coverage import Coverage
-from asl.pytest_plugin import AslExecute, AslRun, MachineLoader
+from asl.pytest_plugin import AslExecute, AslRun, AslStart, MachineLoader
 from asl.testing import (
     assert_failed,
     assert_path,
@@ -23,7 +23,7 @@ from asl.testing import (
 )
 from asl.teststate import TestStatus, test_state
 
-MACHINE = "../machines/order.asl.json"  # relative to this file
+MACHINE = "../machines/order.asl.json"  # relative to this file (tests/)
 MOCKS = "mocks/MockConfigFile.json"  # relative to the rootdir (this project)
 ORDER = {"id": "o-1", "items": ["book", "pen"]}
 
@@ -147,7 +147,11 @@ def test_one_state_by_itself(asl_machine: MachineLoader) -> None:
     routed = test_state(machine, "Route", input={"validated": {"total": 5, "express": True}})
     assert (routed.status, routed.next_state) == (TestStatus.SUCCEEDED, "Ship")
     throttled = test_state(
-        machine, "Validate", input=ORDER, mock=asl.TaskFailed("Lambda.TooManyRequestsException", "slow down")
+        machine,
+        "Validate",
+        input=ORDER,
+        mock=asl.TaskFailed("Lambda.TooManyRequestsException", "slow down"),
+        inspection_level="DEBUG",  # inspection data, errorDetails included, is sent from DEBUG on
     )
     assert throttled.status is TestStatus.RETRIABLE
     assert throttled.inspection_data["errorDetails"] == {"retryIndex": 0, "retryBackoffIntervalSeconds": 2}
@@ -167,3 +171,32 @@ def test_never_ends_in_an_unhandled_failure(outcomes: object) -> None:
     execution = asl.run(asl.parse(MACHINE_PATH()), ORDER, task_override=outcomes, clock=asl.VirtualClock(0), seed=0)
     if execution.status is not asl.Status.SUCCEEDED:
         assert_failed(execution, error="OrderRejected")
+
+
+NOTIFY = {"arn:aws:states:::sqs:sendMessage.waitForTaskToken": lambda message: None}
+
+
+@pytest.mark.anyio
+async def test_a_manager_approves(asl_start: AslStart) -> None:
+    import anyio
+
+    async with asl_start("../machines/approval.asl.json", {"amount": 1450}, resources=NOTIFY) as execution:
+        while not execution.task_tokens:  # until the Task asks
+            await anyio.sleep(0.001)  # real time: the virtual clock waits for this test
+        execution.send_task_success(execution.task_tokens[0], {"approved": True})
+    assert_succeeded(execution, output={"approved": True})
+
+
+@pytest.mark.anyio
+async def test_a_token_answered_from_the_events(asl_start: AslStart) -> None:
+    async with asl_start(MACHINE, ORDER, resources=RESOURCES) as execution:
+        entered = [event.details["name"] async for event in execution.events() if event.type == "TaskStateEntered"]
+    assert entered[0] == "Validate"
+    assert_succeeded(execution)
+
+
+def test_a_definition_runs_as_a_file_does(asl_run: AslRun) -> None:
+    execution = asl_run({"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}}, ORDER)
+    assert_succeeded(execution, output=ORDER)
+    with pytest.raises(TypeError, match=r"^asl_run\(\) got an unexpected keyword argument 'type'"):
+        asl_run(MACHINE, ORDER, type="EXPRESS")
