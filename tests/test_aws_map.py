@@ -162,6 +162,15 @@ def test_batches_are_bounded_by_count_and_bytes(aws: Any) -> None:
     assert output[0]["BatchInput"] == {"run": 1}
 
 
+def test_teststate_shows_batches_bounded_by_bytes_only() -> None:
+    from asl.teststate import test_state
+
+    processor = {"StartAt": "Echo", "States": {"Echo": {"Type": "Pass", "End": True}}}
+    state = {"Type": "Map", "ItemProcessor": processor, "ItemBatcher": {"MaxInputBytesPerBatch": 60}, "End": True}
+    result = test_state(state, input=["a" * 10] * 3, mock=[], inspection_level="DEBUG")
+    assert [len(batch["Items"]) for batch in result.inspection_data["afterItemBatcher"]] == [2, 1]
+
+
 # -- ResultWriter --------------------------------------------------------------------------
 
 

@@ -22,7 +22,7 @@ from ..model import Expr, MapState, Scope
 from ..runtime import ACCOUNT, REGION, Frame, Run, child_variables, field_text, number, pass_on, record_aborted
 from .parallel import fan_out, runners
 
-__all__ = ["batches", "items", "limits", "run_map", "selected_item", "tolerance_exceeded"]
+__all__ = ["batches", "batching", "items", "limits", "run_map", "selected_item", "tolerance_exceeded"]
 
 INLINE_CONCURRENCY: Final = 40  # AWS runs about 40 inline iterations at once
 DISTRIBUTED_CONCURRENCY: Final = 1000  # AWS allows 10,000 children; fewer workers bound our memory
@@ -169,6 +169,11 @@ async def _read_items(run: Run, state: MapState, raw: JSON, effective: JSON, env
     return items[:limit] if limit else items
 
 
+def batching(state: MapState) -> bool:
+    """Whether the Map has an ItemBatcher: by count, by bytes, or only a BatchInput."""
+    return state.batch_max_items is not None or state.batch_max_bytes is not None or state.batch_input is not None
+
+
 def batches(state: MapState, items: list[JSON], scope: Scope) -> list[JSON]:
     """The items grouped as ItemBatcher groups them: {"BatchInput"?, "Items"} each."""
     size = _read(state.batch_max_items, scope)
@@ -287,7 +292,7 @@ async def run_map(run: Run, state: MapState, raw: JSON, env: Env, frame: Frame) 
         scope = Scope(effective, env)
     items = await _items(run, state, raw, effective, env)
     concurrency = _concurrency(state, scope)
-    if state.batch_max_items is not None or state.batch_input is not None or state.batch_max_bytes is not None:
+    if batching(state):
         items = batches(state, items, scope)
     history = frame.history
     history.add(frame.lane, "MapStateStarted", {"length": len(items)})
