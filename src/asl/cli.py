@@ -220,6 +220,12 @@ def _add_run(commands: Any) -> None:
         "--virtual-time", action="store_true", help="Wait states, retries and timeouts take no real time"
     )
     parser.add_argument("--seed", type=int, metavar="N", help="repeatable UUIDs, task tokens and retry jitter")
+    parser.add_argument(
+        "--aws",
+        action="store_true",
+        help="call AWS (boto3's configuration: credentials, profile, region, AWS_ENDPOINT_URL) for the Tasks and "
+        "S3 readers and writers that --resources and mocks do not serve",
+    )
     parser.add_argument("--name", help="the execution's name (default: a UUID)")
     parser.add_argument(
         "--store",
@@ -249,7 +255,7 @@ def _run(arguments: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
     import json
 
     from . import Status, VirtualClock
-    from .errors import AslError, DataLimitExceeded, InvalidName, ResourceError
+    from .errors import AslError, DataLimitExceeded, DefinitionError, InvalidName, ResourceError
 
     machine = _load_machine(arguments.machine, err)
     value = _read_json(arguments.input, "--input", arguments.stdin) if arguments.input is not None else {}
@@ -275,11 +281,16 @@ def _run(arguments: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
             on_event=_Progress(err) if _is_terminal(err) else None,
             task_override=task_override,
             store=arguments.store,
+            **({"aws": True} if arguments.aws else {}),
         )
     except KeyboardInterrupt:
         if started and started[0].done and arguments.history:
             _write_history(arguments.history, started[0])
         raise
+    except DefinitionError as error:  # --aws: a service or action boto3 does not know
+        for problem in error.problems:
+            err.write(f"{arguments.machine}#{problem.path}: {problem.message}\n")
+        raise _Stop(USAGE) from None
     except ResourceError as error:
         raise _Stop(RESOURCES, str(error)) from None
     except InvalidName as error:

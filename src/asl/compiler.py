@@ -21,6 +21,7 @@ from .model import (
     ParallelState,
     PassState,
     Predicate,
+    ResultWriter,
     Retrier,
     Scope,
     State,
@@ -312,6 +313,7 @@ class _Compiler:
                 if jsonata
                 else self.template(batcher, "BatchInput", f"{pointer}/ItemBatcher")
             )
+        batch_max_bytes, _ = self.value_or_path(batcher, "MaxInputBytesPerBatch", f"{pointer}/ItemBatcher", jsonata)
         return MapState(
             **common,
             processor=processor,
@@ -327,9 +329,40 @@ class _Compiler:
             tolerated_failure_percentage_field=percentage_field,
             batch_max_items=batch_max,
             batch_input=batch_input,
+            batch_max_bytes=batch_max_bytes,
             label=raw.get("Label"),
-            item_reader=_item_reader(raw.get("ItemReader")),
+            item_reader=self.item_reader(raw, pointer, jsonata),
+            result_writer=self.result_writer(raw, pointer, jsonata),
         )
+
+    def item_io(self, raw: Raw, name: str, pointer: str, jsonata: bool) -> tuple[str, Expr | None, JSON] | None:
+        """An ItemReader's or ResultWriter's Resource, its `Parameters` (JSONPath) or `Arguments`
+        (JSONata) compiled as a payload template, and its ReaderConfig or WriterConfig as written."""
+        part = raw.get(name)
+        if not isinstance(part, Mapping):
+            return None
+        here = f"{pointer}/{name}"
+        parameters = None
+        if jsonata and "Arguments" in part:
+            parameters = self.jsonata(part["Arguments"], "Arguments", f"{here}/Arguments")
+        elif not jsonata and "Parameters" in part:
+            parameters = self.template(part, "Parameters", here)
+        config = part.get("ReaderConfig" if name == "ItemReader" else "WriterConfig")
+        return str(part.get("Resource", "")), parameters, config
+
+    def item_reader(self, raw: Raw, pointer: str, jsonata: bool) -> ItemReader | None:
+        found = self.item_io(raw, "ItemReader", pointer, jsonata)
+        if found is None:
+            return None
+        resource, parameters, config = found
+        max_items = None
+        if isinstance(config, Mapping):
+            max_items, _ = self.value_or_path(config, "MaxItems", f"{pointer}/ItemReader/ReaderConfig", jsonata)
+        return ItemReader(resource, parameters, config, max_items)
+
+    def result_writer(self, raw: Raw, pointer: str, jsonata: bool) -> ResultWriter | None:
+        found = self.item_io(raw, "ResultWriter", pointer, jsonata)
+        return None if found is None else ResultWriter(*found)
 
     # -- error handling ----------------------------------------------------------------------
 
@@ -353,13 +386,6 @@ class _Compiler:
             output=output,
             assign=self.assign(raw, pointer, jsonata),
         )
-
-
-def _item_reader(raw: Any) -> ItemReader | None:
-    if not isinstance(raw, Mapping):
-        return None
-    parameters = raw.get("Parameters", raw.get("Arguments", {}))
-    return ItemReader(str(raw.get("Resource", "")), parameters, raw.get("ReaderConfig"))
 
 
 def _assigns(state: State) -> bool:

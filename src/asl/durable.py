@@ -334,6 +334,7 @@ async def execute(
     limits: Limits | None = None,
     on_event: Callable[[HistoryEvent], None] | None = None,
     task_override: Callable[[str], Callable[..., Any] | None] | None = None,
+    aws: Any = None,
 ) -> executor.Execution:
     """Start execution `name` in `store`, resume it after a crash, or return it as recorded once ended.
 
@@ -357,6 +358,7 @@ async def execute(
             limits,
             on_event,
             task_override,
+            aws,
         )
     finally:
         if owned:
@@ -376,6 +378,7 @@ async def _execute(  # noqa: PLR0913 - execute's keywords, passed on
     limits: Limits | None,
     on_event: Callable[[HistoryEvent], None] | None,
     task_override: Callable[[str], Callable[..., Any] | None] | None,
+    aws: Any,
 ) -> executor.Execution:
     executor._checked_name(name)
     clock = clock or SystemClock()
@@ -414,6 +417,7 @@ async def _execute(  # noqa: PLR0913 - execute's keywords, passed on
         limits=limits,
         on_event=on_event,
         task_override=task_override,
+        aws=aws,  # not stored: each process that resumes the execution says whether AWS serves it
     )
     run = execution._run
     assert run is not None

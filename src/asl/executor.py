@@ -520,7 +520,8 @@ async def execute(
     `VirtualClock()` for instant waits), `seed` (repeatable UUIDs, random numbers, jitter),
     `name` (the execution's name), `state_machine_name`, `role_arn`, `limits` (`Limits`),
     `on_event` (called with each HistoryEvent as it is recorded), `task_override`
-    (state name -> callable or None: replaces a Task's resource for one attempt, for mocks).
+    (state name -> callable or None: replaces a Task's resource for one attempt, for mocks),
+    `aws` (True or a boto3.Session: AWS serves the Tasks and S3 readers `resources` does not).
     `machine` is a StateMachine or a definition `asl.parse` takes (dict, JSON text, bytes,
     path). Raises DefinitionError for an invalid definition, ResourceError when a Task names a
     resource no callable was given for, TypeError naming `asl.execute` for an unknown keyword.
@@ -568,11 +569,17 @@ def _prepare(
     limits: Limits | None = None,
     on_event: Callable[[HistoryEvent], None] | None = None,
     task_override: Callable[[str], Callable[..., Any] | None] | None = None,
+    aws: Any = None,
 ) -> Execution:
     clock = clock or SystemClock()
     rng = _random.Random(seed)
     value: JSON = {} if input is None else input
     resolver = resources_module.Resolver(resources, REGION, ACCOUNT)
+    if aws:  # AWS serves what `resources` and mocks do not (asl.services)
+        from . import services
+
+        resolver.aws = services.connect(aws, clock)
+        resolver.aws.check(machine)
     if task_override is None:
         resolver.check(machine)
     limits = limits or Limits()

@@ -20,10 +20,12 @@ __all__ = [
     "ChoiceState",
     "Expr",
     "FailState",
+    "ItemReader",
     "MapState",
     "ParallelState",
     "PassState",
     "Retrier",
+    "ResultWriter",
     "Scope",
     "State",
     "StateMachine",
@@ -172,8 +174,18 @@ class ItemReader:
     """A Map's ItemReader: the resource that gives the items, what it is called with, its ReaderConfig."""
 
     resource: str
-    parameters: JSON = None  # `Parameters` (JSONPath) or `Arguments` (JSONata), as written
-    reader_config: JSON = None
+    parameters: Expr | None = None  # `Parameters` (JSONPath) or `Arguments` (JSONata), a payload template
+    reader_config: JSON = None  # as written: InputType, CSVHeaderLocation, CSVHeaders, ...
+    max_items: Expr | None = None  # ReaderConfig `MaxItems` / `MaxItemsPath`
+
+
+@dataclass(frozen=True, slots=True)
+class ResultWriter:
+    """A distributed Map's ResultWriter: the resource the results go to, its arguments, its WriterConfig."""
+
+    resource: str
+    parameters: Expr | None = None  # `Parameters` (JSONPath) or `Arguments` (JSONata), a payload template
+    writer_config: JSON = None  # as written: OutputType, Transformation
 
 
 @dataclass(frozen=True, slots=True, kw_only=True, eq=False)
@@ -192,7 +204,9 @@ class MapState(State):
     batch_max_items: Expr | None = None
     batch_input: Expr | None = None
     label: str | None = None
+    batch_max_bytes: Expr | None = None  # ItemBatcher MaxInputBytesPerBatch(Path)
     item_reader: ItemReader | None = None
+    result_writer: ResultWriter | None = None
 
 
 @dataclass(frozen=True, slots=True, eq=False)

@@ -89,13 +89,20 @@ class Resolver:
     def __init__(self, resources: Mapping[str, Resource] | None, region: str, account: str) -> None:
         self.resources = dict(resources or {})
         self.region, self.account = region, account
+        self.aws: Any = None  # asl.services.Services when the run calls AWS: asked after `resources`
         self._by_name: dict[str, Resource] = {}
         for key, function in self.resources.items():
             match = _LAMBDA_ARN.match(key)
             self._by_name.setdefault(match.group(3) if match else key, function)
 
     def find(self, name: str) -> Resource | None:
-        """A callable by exact key, full or partial Lambda ARN, or bare function name."""
+        """A callable by exact key, full or partial Lambda ARN, or bare function name; else AWS's, if on."""
+        found = self._find(name)
+        if found is None and self.aws is not None:
+            return self.aws.resource(name)  # type: ignore[no-any-return]
+        return found
+
+    def _find(self, name: str) -> Resource | None:
         if name in self.resources:
             return self.resources[name]
         match = _LAMBDA_ARN.match(name)

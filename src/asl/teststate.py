@@ -38,7 +38,7 @@ from .model import MapState, ParallelState, PassState, Scope, State, StateMachin
 from .runtime import ACCOUNT, REGION, Entry, Frame, Limits, Run
 from .servicemodels import FieldValidationMode
 from .states.basic import wait
-from .states.map import batches, items, limits, selected_item, tolerance_exceeded
+from .states.map import batches, batching, items, limits, selected_item, tolerance_exceeded
 from .states.task import run_task
 from .teststate_checks import (
     STATE_NAME,
@@ -413,7 +413,7 @@ class _Tester:
         if state.item_selector is not None:
             selected = [selected_item(state, raw, effective, env, index, item) for index, item in enumerate(found)]
             self.data["afterItemSelector"] = selected
-        if state.batch_max_items is not None or state.batch_input is not None:
+        if batching(state):
             self.data["afterItemBatcher"] = batches(state, found, scope)
         return found
 
