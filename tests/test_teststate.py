@@ -506,7 +506,7 @@ def test_checking_a_mock_without_botocore_says_which_extra_to_install(monkeypatc
     servicemodels._model.cache_clear()
     servicemodels._shape.cache_clear()
     try:
-        with pytest.raises(AslError, match=r"asl\[aws\]"):
+        with pytest.raises(AslError, match=r"asl-local\[aws\]"):
             test_state(START, input={}, mock={})
         assert test_state(START, input={}, mock={}, mock_field_validation_mode="NONE").output == {}
     finally:

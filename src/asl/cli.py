@@ -745,7 +745,7 @@ def _serve(arguments: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
     try:
         from . import server
     except ImportError as error:  # starlette or uvicorn missing
-        raise _Stop(USAGE, f"serve needs the serve extra (pip install 'asl[serve]'): {error}") from None
+        raise _Stop(USAGE, f"serve needs the serve extra (pip install 'asl-local[serve]'): {error}") from None
     resources = _load_resources(arguments.resources) if arguments.resources else {}
     mocks = _load_mocks(arguments.mock_config or os.environ.get("SFN_MOCK_CONFIG"), err)
     if arguments.aws and not server.actions.execute_accepts("aws"):

@@ -101,7 +101,7 @@ def _model(service: str) -> Any | None:
         import botocore.exceptions  # type: ignore[import-untyped]  # botocore ships no type hints
     except ImportError:  # botocore comes with the `aws` extra
         raise AslError(
-            "checking a mocked result against the service's API needs botocore: pip install 'asl[aws]' "
+            "checking a mocked result against the service's API needs botocore: pip install 'asl-local[aws]' "
             "(or pass mock_field_validation_mode='NONE')"
         ) from None
     session = _session()
